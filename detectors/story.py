@@ -1,0 +1,173 @@
+"""What the detectors see of a story: its members, their figure claims and alerts already sent."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from topics import Alert, Count, Signature
+
+
+@dataclass(frozen=True)
+class Member:
+    """One article in a story, with the parts of its signature that matching needs."""
+
+    article_id: str
+    source: str
+    published_at: datetime
+    title: str
+    actors: frozenset[str] = frozenset()
+    places: frozenset[str] = frozenset()
+    terms: frozenset[str] = frozenset()
+    event_date: date | None = None
+
+    @classmethod
+    def from_signature(cls, signature: Signature) -> Member:
+        return cls(
+            article_id=signature.article_id,
+            source=signature.source,
+            published_at=signature.published_at,
+            title=signature.title,
+            actors=frozenset(actor.id for actor in signature.actors),
+            places=frozenset(place.id for place in signature.locations),
+            terms=frozenset(signature.terms),
+            event_date=signature.event_date,
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "article_id": self.article_id,
+                "source": self.source,
+                "published_at": self.published_at.isoformat(),
+                "title": self.title,
+                "actors": sorted(self.actors),
+                "places": sorted(self.places),
+                "terms": sorted(self.terms),
+                "event_date": self.event_date.isoformat() if self.event_date else None,
+            },
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Member:
+        doc = json.loads(raw)
+        return cls(
+            article_id=doc["article_id"],
+            source=doc["source"],
+            published_at=datetime.fromisoformat(doc["published_at"]),
+            title=doc["title"],
+            actors=frozenset(doc["actors"]),
+            places=frozenset(doc["places"]),
+            terms=frozenset(doc["terms"]),
+            event_date=date.fromisoformat(doc["event_date"]) if doc["event_date"] else None,
+        )
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One figure claim with its provenance."""
+
+    claim_id: str
+    article_id: str
+    source: str
+    published_at: datetime
+    count: Count
+
+    @classmethod
+    def from_signature(cls, signature: Signature) -> list[Claim]:
+        return [
+            cls(
+                claim_id=f"{signature.article_id}#{index}",
+                article_id=signature.article_id,
+                source=signature.source,
+                published_at=signature.published_at,
+                count=count,
+            )
+            for index, count in enumerate(signature.counts)
+        ]
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "claim_id": self.claim_id,
+                "article_id": self.article_id,
+                "source": self.source,
+                "published_at": self.published_at.isoformat(),
+                "count": self.count.model_dump(mode="json"),
+            },
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Claim:
+        doc = json.loads(raw)
+        return cls(
+            claim_id=doc["claim_id"],
+            article_id=doc["article_id"],
+            source=doc["source"],
+            published_at=datetime.fromisoformat(doc["published_at"]),
+            count=Count.model_validate(doc["count"]),
+        )
+
+
+@dataclass(frozen=True)
+class StoryProfile:
+    """A candidate story as matching sees it: the union of its members' signatures."""
+
+    story_id: str
+    members: tuple[Member, ...]
+
+    @property
+    def actors(self) -> frozenset[str]:
+        return frozenset().union(*(m.actors for m in self.members))
+
+    @property
+    def places(self) -> frozenset[str]:
+        return frozenset().union(*(m.places for m in self.members))
+
+    @property
+    def terms(self) -> frozenset[str]:
+        return frozenset().union(*(m.terms for m in self.members))
+
+    @property
+    def event_dates(self) -> frozenset[date]:
+        return frozenset(m.event_date for m in self.members if m.event_date is not None)
+
+    @property
+    def last_published_at(self) -> datetime:
+        return max(m.published_at for m in self.members)
+
+
+@dataclass(frozen=True)
+class StorySnapshot:
+    """A story's state after an update, read atomically from the store."""
+
+    story_id: str
+    members: tuple[Member, ...]
+    claims: tuple[Claim, ...]
+    # Alert topic (e.g. one figure of the story) -> id of the latest alert sent about it.
+    latest_alerts: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """An alert a detector wants sent, and the topic it updates (one figure, or the story)."""
+
+    alert: Alert
+    topic: str
+
+
+def stable_id(prefix: str, *parts: Any) -> str:
+    """A short id that depends only on `parts`: same evidence, same id."""
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+    return f"{prefix}-{digest[:20]}"
+
+
+def new_story_id(article_id: str) -> str:
+    """A new story is named after its first article, so re-processing names it the same."""
+    return stable_id("st", article_id)

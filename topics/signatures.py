@@ -1,0 +1,83 @@
+"""The `signatures` topic: one enriched record per article, a product in itself."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+SIGNATURES = "signatures"
+SCHEMA_VERSION = 1
+
+ActorKind = Literal["person", "organisation", "country", "government", "group"]
+LocationLevel = Literal["country", "admin1", "admin2", "region", "city", "district", "place"]
+Qualifier = Literal["exact", "upper_bound", "lower_bound", "approximate", "range", "vague"]
+Granularity = Literal["day", "week", "month", "year"]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Actor(_Record):
+    """Someone acting in the story: a canonical id and every surface form seen."""
+
+    id: str = Field(description="Canonical id, e.g. 'country:KP', 'person:takeshi-iwaya'.")
+    name: str
+    kind: ActorKind
+    mentions: list[str] = Field(default_factory=list)
+
+
+class Location(_Record):
+    """A place where something happens, resolved to a gazetteer entry when we know it."""
+
+    id: str = Field(description="'iso:UA', 'geonames:703448', or 'name:<slug>' when unresolved.")
+    name: str
+    level: LocationLevel
+    within: str | None = Field(default=None, description="Id of the containing place.")
+    mentions: list[str] = Field(default_factory=list)
+
+
+class Count(_Record):
+    """One figure claim: a quantity as an interval, what is counted, and who says so."""
+
+    text: str = Field(description="The figure as written, e.g. 'up to a dozen'.")
+    low: float | None = Field(description="Lower bound; null when unbounded below.")
+    high: float | None = Field(description="Upper bound; null when unbounded above.")
+    qualifier: Qualifier
+    thing: str | None = Field(default=None, description="The thing counted as written.")
+    thing_key: str | None = Field(default=None, description="Normalised head noun, e.g. 'drone'.")
+    action: str | None = Field(default=None, description="Action class from config/actions.toml.")
+    claimant: str | None = None
+    place: str | None = Field(default=None, description="Location id the figure is scoped to.")
+    sentence: str
+    start: int = Field(description="Character offset of the figure in the cleaned text.")
+
+
+class DateMention(_Record):
+    """A date expression resolved against the article's publication time."""
+
+    text: str
+    date: date
+    granularity: Granularity = "day"
+    start: int
+
+
+class Signature(_Record):
+    """The event signature of one article."""
+
+    schema_version: int = SCHEMA_VERSION
+    article_id: str
+    source: str
+    published_at: AwareDatetime
+    title: str
+    actors: list[Actor] = Field(default_factory=list)
+    locations: list[Location] = Field(default_factory=list)
+    counts: list[Count] = Field(default_factory=list)
+    dates: list[DateMention] = Field(default_factory=list)
+    event_date: date | None = Field(
+        default=None, description="The date the article is mainly about."
+    )
+    terms: list[str] = Field(default_factory=list, description="Distinctive lower-case terms.")
+    furniture_chars: int = Field(default=0, description="Characters of site furniture removed.")
