@@ -1,0 +1,236 @@
+"""The faust app: built by a factory from one settings object, with one thin agent."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import faust
+from aiohttp import web
+from detectors.signature import SignatureExtractor
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from redis.asyncio import Redis
+
+from config.settings import Settings
+from config.tables import load_tables
+from detectors.conflicts import FigureConflictDetector
+from detectors.emerging import EmergingStoryDetector
+from detectors.lexicon import Lexicon
+from detectors.matching import StoryMatcher
+from topics import ALERTS, ARTICLES, DEADLETTERS, SIGNATURES, Alert, DeadLetter, Signature
+from workers.metrics import Metrics
+from workers.pipeline import ArticlePipeline, Inbound
+from workers.store import StoryStore
+
+log = logging.getLogger(__name__)
+
+
+def broker_urls(kafka_url: str) -> list[str]:
+    """'kafka://a:9092,b:9092' or 'a:9092,b:9092' -> faust's list of kafka:// URLs."""
+    hosts = kafka_url.removeprefix("kafka://").replace(";", ",").split(",")
+    return [f"kafka://{h.strip().removeprefix('kafka://')}" for h in hosts if h.strip()]
+
+
+def bootstrap_servers(kafka_url: str) -> list[str]:
+    """The same URL as host:port strings for kafka-python clients."""
+    return [u.removeprefix("kafka://") for u in broker_urls(kafka_url)]
+
+
+class FaustSink:
+    """Publishes results through the app's producer and waits for the broker's ack."""
+
+    def __init__(self, signatures: Any, alerts: Any, deadletters: Any) -> None:
+        self._signatures = signatures
+        self._alerts = alerts
+        self._deadletters = deadletters
+
+    async def signature(self, signature: Signature) -> None:
+        fut = await self._signatures.send(
+            key=signature.article_id.encode(), value=signature.model_dump_json().encode()
+        )
+        await fut
+
+    async def alert(self, alert: Alert) -> None:
+        # Keyed by story: one story's alerts stay in order on one partition.
+        fut = await self._alerts.send(
+            key=alert.story_id.encode(),
+            value=alert.model_dump_json().encode(),
+            headers={
+                "wirewatch-alert-id": alert.id.encode(),
+                "wirewatch-kind": alert.kind.encode(),
+            },
+        )
+        await fut
+
+    async def deadletter(self, letter: DeadLetter, key: bytes | None) -> None:
+        fut = await self._deadletters.send(
+            key=key,
+            value=letter.model_dump_json().encode(),
+            headers={"wirewatch-reason": letter.reason.encode()},
+        )
+        await fut
+
+
+@dataclass
+class Worker:
+    """What create_app builds: the faust app and the parts tests and the CLI need to reach."""
+
+    app: faust.App
+    settings: Settings
+    metrics: Metrics
+    redis: Redis
+    store: StoryStore
+    pipeline: ArticlePipeline | None = None
+
+
+def build_extractor(settings: Settings) -> SignatureExtractor:
+    return SignatureExtractor(Lexicon.from_tables(load_tables(settings.tables_dir)))
+
+
+def create_app(
+    settings: Settings, *, metrics: Metrics | None = None, datadir: str | None = None
+) -> Worker:
+    """Build a worker from settings whose kafka_url and redis_url are set (embedded or not)."""
+    if settings.kafka_url is None or settings.redis_url is None:
+        raise ValueError("create_app needs kafka_url and redis_url; the CLI resolves embedded ones")
+    metrics = metrics or Metrics.create()
+    app = faust.App(
+        settings.app_id,
+        broker=broker_urls(settings.kafka_url),
+        web_enabled=False,
+        autodiscover=False,
+        store="memory://",
+        datadir=datadir or tempfile.mkdtemp(prefix="wirewatch-faust-"),
+        # Topics are created up front by `wirewatch create-topics`; never implicitly.
+        topic_allow_declare=False,
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=settings.heartbeat_interval_s,
+        processing_guarantee=settings.processing_guarantee,
+        producer_acks=-1,
+    )
+    articles = app.topic(settings.topic(ARTICLES), key_serializer="raw", value_serializer="raw")
+    signatures = app.topic(settings.topic(SIGNATURES), key_serializer="raw", value_serializer="raw")
+    alerts = app.topic(settings.topic(ALERTS), key_serializer="raw", value_serializer="raw")
+    deadletters = app.topic(
+        settings.topic(DEADLETTERS), key_serializer="raw", value_serializer="raw"
+    )
+
+    redis = Redis.from_url(
+        settings.redis_url.get_secret_value(),
+        socket_timeout=5.0,
+        socket_connect_timeout=5.0,
+        health_check_interval=30,
+    )
+    store = StoryStore(
+        redis,
+        metrics,
+        prefix=settings.redis_prefix,
+        ttl_seconds=int(settings.story_window_hours * 3600),
+    )
+    worker = Worker(app=app, settings=settings, metrics=metrics, redis=redis, store=store)
+
+    @app.task
+    async def start_up() -> None:
+        # Adapters connect at startup, not at import: fail fast and say what is missing.
+        worker.pipeline = ArticlePipeline(
+            extractor=build_extractor(settings),
+            store=store,
+            sink=FaustSink(signatures, alerts, deadletters),
+            metrics=metrics,
+            matcher=StoryMatcher(
+                threshold=settings.match_threshold,
+                window=timedelta(hours=settings.story_window_hours),
+            ),
+            emerging=EmergingStoryDetector(
+                min_sources=settings.emerging_min_sources,
+                window=timedelta(hours=settings.emerging_window_hours),
+            ),
+            conflicts=FigureConflictDetector(),
+            max_article_bytes=settings.max_article_bytes,
+            story_window=timedelta(hours=settings.story_window_hours),
+        )
+        if settings.metrics_port:
+            await _serve_http(worker)
+
+    @app.agent(articles, name="process_articles")
+    async def process_articles(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            while worker.pipeline is None:  # the start-up task builds it; rarely still pending
+                await asyncio.sleep(0.05)
+            message = event.message
+            await worker.pipeline.handle(
+                Inbound(
+                    value=message.value,
+                    key=message.key,
+                    headers=dict(message.headers or []),
+                    topic=message.topic,
+                    partition=message.partition,
+                    offset=message.offset,
+                )
+            )
+            _observe_lag(worker, message.tp, message.offset)
+
+    return worker
+
+
+def _observe_lag(worker: Worker, tp: Any, offset: int) -> None:
+    try:
+        high = worker.app.consumer.highwater(tp)
+    except Exception:  # lag is best effort; never fail an article over a metric
+        return
+    if high is not None:
+        lag = max(0, int(high) - offset - 1)
+        worker.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(lag)
+
+
+async def readiness(worker: Worker) -> tuple[bool, dict[str, bool]]:
+    checks = {"redis": False, "broker": False, "assignment": False}
+    try:
+        checks["redis"] = bool(await asyncio.wait_for(worker.redis.ping(), 2.0))
+    except Exception:
+        checks["redis"] = False
+    try:
+        assignment = worker.app.consumer.assignment()
+        checks["assignment"] = bool(assignment)
+        checks["broker"] = bool(assignment) or worker.app.producer is not None
+    except Exception:
+        pass
+    ready = all(checks.values())
+    worker.metrics.up.set(1 if ready else 0)
+    return ready, checks
+
+
+async def _serve_http(worker: Worker) -> None:
+    async def metrics_view(_: web.Request) -> web.Response:
+        await readiness(worker)
+        return web.Response(
+            body=generate_latest(worker.metrics.registry),
+            headers={"Content-Type": CONTENT_TYPE_LATEST},
+        )
+
+    async def live(_: web.Request) -> web.Response:
+        return web.json_response({"live": True})
+
+    async def ready(_: web.Request) -> web.Response:
+        ok, checks = await readiness(worker)
+        return web.json_response({"ready": ok, **checks}, status=200 if ok else 503)
+
+    http = web.Application()
+    http.add_routes(
+        [web.get("/metrics", metrics_view), web.get("/healthz", live), web.get("/readyz", ready)]
+    )
+    runner = web.AppRunner(http, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, worker.settings.metrics_host, worker.settings.metrics_port)
+    await site.start()
+    log.info(
+        "metrics on http://%s:%d/metrics",
+        worker.settings.metrics_host,
+        worker.settings.metrics_port,
+    )

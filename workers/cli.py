@@ -1,0 +1,538 @@
+"""The `wirewatch` command line: run, replay, publish, extract, alerts, create-topics."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from config.settings import Settings
+from topics import ALERTS, ARTICLES, Alert, Article, InvalidArticle, parse_article
+from workers.embedded import EmbeddedServiceError, EmbeddedServices
+
+log = logging.getLogger("wirewatch")
+
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed without a traceback."""
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+# -- services ------------------------------------------------------------------------------------
+@contextmanager
+def services(settings: Settings) -> Iterator[Settings]:
+    """Yield settings with both URLs set, starting embedded services for whatever is unset."""
+    want_kafka, want_redis = settings.kafka_url is None, settings.redis_url is None
+    if not (want_kafka or want_redis):
+        yield settings
+        return
+    embedded = EmbeddedServices(want_kafka=want_kafka, want_redis=want_redis)
+    try:
+        embedded.start()
+    except EmbeddedServiceError as exc:
+        raise CliError(str(exc)) from exc
+    try:
+        update: dict[str, object] = {}
+        if want_kafka:
+            update["kafka_url"] = embedded.kafka_url
+            log.info("no WIREWATCH_KAFKA_URL: embedded broker at %s", embedded.kafka_url)
+        if want_redis:
+            from pydantic import SecretStr
+
+            update["redis_url"] = SecretStr(embedded.redis_url or "")
+            log.info("no WIREWATCH_REDIS_URL: embedded redis-server at %s", embedded.redis_url)
+        yield settings.model_copy(update=update)
+    finally:
+        embedded.stop()
+
+
+def _bootstrap(settings: Settings) -> list[str]:
+    from workers.app import bootstrap_servers
+
+    assert settings.kafka_url is not None
+    return bootstrap_servers(settings.kafka_url)
+
+
+def _require_kafka(settings: Settings, command: str) -> None:
+    if settings.kafka_url is None:
+        raise CliError(
+            f"`wirewatch {command}` talks to a running broker: set WIREWATCH_KAFKA_URL "
+            "(e.g. kafka://localhost:9092). Use `wirewatch replay` for a self-contained run."
+        )
+
+
+def _missing_topics(settings: Settings) -> list[str]:
+    from kafka.admin import KafkaAdminClient
+
+    from workers.topics_admin import topic_plan
+
+    admin = KafkaAdminClient(
+        bootstrap_servers=_bootstrap(settings), client_id=f"{settings.app_id}-check"
+    )
+    try:
+        existing = set(admin.list_topics())
+    finally:
+        admin.close()
+    return [name for name in topic_plan(settings) if name not in existing]
+
+
+# -- run -----------------------------------------------------------------------------------------
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    with services(settings) as resolved:
+        from workers.topics_admin import create_topics
+
+        embedded = settings.kafka_url is None
+        if embedded or args.create_topics:
+            create_topics(resolved, _bootstrap(resolved))
+        else:
+            missing = _missing_topics(resolved)
+            if missing:
+                raise CliError(
+                    f"topics missing on the broker: {', '.join(missing)}. Create them with "
+                    "`wirewatch create-topics` (broker auto-create is never relied on)."
+                )
+        return _run_worker(resolved)
+
+
+def _run_worker(settings: Settings) -> int:
+    import faust
+
+    from workers.app import create_app
+
+    worker = create_app(settings)
+    runner = faust.Worker(worker.app, loglevel=settings.log_level.upper(), quiet=True)
+    try:
+        runner.execute_from_commandline()
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+def cmd_create_topics(settings: Settings, args: argparse.Namespace) -> int:
+    _require_kafka(settings, "create-topics")
+    from workers.topics_admin import create_topics
+
+    created = create_topics(settings, _bootstrap(settings))
+    print(json.dumps({"created": created}))
+    return 0
+
+
+# -- reading article files -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Line:
+    """One article read from a file, with where it came from for error messages."""
+
+    where: str
+    raw: bytes
+
+
+def _read_lines(path: Path, *, source: str | None, published_at: str | None) -> list[Line]:
+    if not path.exists():
+        raise CliError(f"{path}: no such file")
+    data = path.read_bytes()
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        return [
+            Line(f"{path}:{n}", line.strip())
+            for n, line in enumerate(data.split(b"\n"), start=1)
+            if line.strip()
+        ]
+    if suffix == ".json":
+        try:
+            doc = json.loads(data)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise CliError(f"{path}: not JSON: {exc}") from exc
+        docs = doc if isinstance(doc, list) else [doc]
+        return [Line(f"{path}[{i}]", json.dumps(d).encode()) for i, d in enumerate(docs)]
+    # Plain text: the first non-empty line is the title, the rest the text.
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    lines = text.strip().splitlines()
+    if not lines:
+        raise CliError(f"{path}: empty file")
+    if source is None or published_at is None:
+        raise CliError(f"{path}: plain-text articles need --source and --published-at")
+    article = {
+        "id": path.stem,
+        "source": source,
+        "published_at": published_at,
+        "title": lines[0].strip(),
+        "text": "\n".join(lines[1:]).strip(),
+    }
+    return [Line(f"{path}:1", json.dumps(article, ensure_ascii=False).encode())]
+
+
+def _validate(
+    lines: Sequence[Line], max_bytes: int
+) -> tuple[list[tuple[Line, Article]], list[str]]:
+    good, errors = [], []
+    for line in lines:
+        try:
+            good.append((line, parse_article(line.raw, max_bytes=max_bytes)))
+        except InvalidArticle as exc:
+            errors.append(f"{line.where}: {exc.reason}: {exc.detail}")
+    return good, errors
+
+
+# -- publish -------------------------------------------------------------------------------------
+def _producer(settings: Settings) -> object:
+    from kafka import KafkaProducer
+
+    # One request in flight keeps the order we send in, which replay relies on.
+    return KafkaProducer(
+        bootstrap_servers=_bootstrap(settings),
+        acks="all",
+        linger_ms=5,
+        max_in_flight_requests_per_connection=1,
+        client_id=f"{settings.app_id}-cli",
+    )
+
+
+def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
+    _require_kafka(settings, "publish")
+    lines: list[Line] = []
+    for path in args.paths:
+        lines += _read_lines(Path(path), source=args.source, published_at=args.published_at)
+    good, errors = _validate(lines, settings.max_article_bytes)
+    if errors:
+        for error in errors:
+            print(f"wirewatch publish: {error}", file=sys.stderr)
+        print(
+            f"wirewatch publish: refused: {len(errors)} bad article(s); nothing published",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    producer = _producer(settings)
+    topic = settings.topic(ARTICLES)
+    for _line, article in good:
+        producer.send(topic, key=article.id.encode(), value=_line.raw)  # type: ignore[attr-defined]
+    producer.flush()  # type: ignore[attr-defined]
+    producer.close()  # type: ignore[attr-defined]
+    print(f"published {len(good)} article(s) to {topic}", file=sys.stderr)
+    return 0
+
+
+# -- replay --------------------------------------------------------------------------------------
+def _order(lines: Sequence[Line], max_bytes: int) -> list[Line]:
+    """Valid articles in published_at order; invalid ones after them, to be dead-lettered."""
+    keyed, bad = [], []
+    for index, line in enumerate(lines):
+        try:
+            article = parse_article(line.raw, max_bytes=max_bytes)
+        except InvalidArticle:
+            bad.append(line)
+            continue
+        keyed.append((article.published_at, index, line))
+    keyed.sort(key=lambda item: (item[0], item[1]))
+    return [line for _, _, line in keyed] + bad
+
+
+def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
+    lines: list[Line] = []
+    for path in args.paths:
+        lines += _read_lines(Path(path), source=args.source, published_at=args.published_at)
+    ordered = _order(lines, settings.max_article_bytes)
+    if not ordered:
+        raise CliError("nothing to replay")
+    with services(settings) as resolved:
+        from workers.topics_admin import create_topics
+
+        create_topics(resolved, _bootstrap(resolved))
+        worker = None if args.no_worker else _spawn_worker(resolved)
+        try:
+            return _replay(resolved, ordered, worker, args, fresh_broker=settings.kafka_url is None)
+        finally:
+            if worker is not None:
+                _stop_process(worker)
+
+
+def _spawn_worker(settings: Settings) -> subprocess.Popen[bytes]:
+    assert settings.kafka_url is not None and settings.redis_url is not None
+    env = {
+        **os.environ,
+        "WIREWATCH_KAFKA_URL": settings.kafka_url,
+        "WIREWATCH_REDIS_URL": settings.redis_url.get_secret_value(),
+    }
+    # Replay's own worker serves no metrics unless asked, so it never fights a running one's port.
+    env.setdefault("WIREWATCH_METRICS_PORT", "0")
+    cmd = [sys.executable, "-m", "workers.cli", "run"]
+    # Its logs go to our stderr; stdout stays for alerts.
+    return subprocess.Popen(cmd, env=env, stdout=sys.stderr, stdin=subprocess.DEVNULL)
+
+
+def _stop_process(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def _replay(
+    settings: Settings,
+    lines: Sequence[Line],
+    worker: subprocess.Popen[bytes] | None,
+    args: argparse.Namespace,
+    *,
+    fresh_broker: bool,
+) -> int:
+    import redis
+    from kafka import KafkaConsumer, TopicPartition
+
+    from workers.pipeline import REPLAY_HEADER, SEQ_HEADER
+    from workers.store import replay_key
+
+    assert settings.redis_url is not None
+    run_id = uuid.uuid4().hex[:12]
+    alerts_topic = settings.topic(ALERTS)
+    consumer = KafkaConsumer(
+        bootstrap_servers=_bootstrap(settings), enable_auto_commit=False, group_id=None,
+        consumer_timeout_ms=200, client_id=f"{settings.app_id}-replay",
+    )  # fmt: skip
+    partitions = consumer.partitions_for_topic(alerts_topic) or {0}
+    assigned = [TopicPartition(alerts_topic, p) for p in sorted(partitions)]
+    consumer.assign(assigned)
+    if fresh_broker:
+        consumer.seek_to_beginning(*assigned)
+    else:
+        consumer.seek_to_end(*assigned)
+        for tp in assigned:
+            consumer.position(tp)  # resolve now, before we publish anything
+
+    producer = _producer(settings)
+    topic = settings.topic(ARTICLES)
+    started = time.monotonic()
+    for seq, line in enumerate(lines):
+        # One key for the whole run: one partition, so the worker sees published_at order.
+        producer.send(  # type: ignore[attr-defined]
+            topic,
+            key=f"replay-{run_id}".encode(),
+            value=line.raw,
+            headers=[(REPLAY_HEADER, run_id.encode()), (SEQ_HEADER, str(seq).encode())],
+        )
+    producer.flush()  # type: ignore[attr-defined]
+    producer.close()  # type: ignore[attr-defined]
+    log.info("replay %s: published %d article(s) to %s", run_id, len(lines), topic)
+
+    client = redis.Redis.from_url(settings.redis_url.get_secret_value(), socket_timeout=5)
+    done_key = replay_key(settings.redis_prefix, run_id, "done")
+    dead_key = replay_key(settings.redis_prefix, run_id, "dead")
+    alerts_key = replay_key(settings.redis_prefix, run_id, "alerts")
+    deadline = started + args.timeout
+    done = 0
+    while True:
+        done = int(client.scard(done_key))
+        if done >= len(lines):
+            break
+        if worker is not None and worker.poll() is not None:
+            raise CliError(
+                f"the replay worker exited with code {worker.returncode} after {done} article(s)"
+            )
+        if time.monotonic() > deadline:
+            raise CliError(
+                f"timed out after {args.timeout:.0f}s: {done} of {len(lines)} article(s) processed"
+            )
+        time.sleep(0.1)
+    expected = {a.decode() for a in client.smembers(alerts_key)}
+    dead = int(client.scard(dead_key))
+
+    # Every expected alert is already acknowledged by the broker; read until we have them all.
+    seen: set[str] = set()
+    alert_deadline = time.monotonic() + 60
+    while seen != expected:
+        for record in consumer:
+            alert_id = dict(record.headers or []).get("wirewatch-alert-id", b"").decode()
+            if alert_id in expected and alert_id not in seen:
+                seen.add(alert_id)
+                sys.stdout.write(record.value.decode() + "\n")
+                sys.stdout.flush()
+        if time.monotonic() > alert_deadline:
+            raise CliError(
+                f"{len(expected - seen)} alert(s) acknowledged but not read back from {alerts_topic}"
+            )
+    consumer.close()
+    log.info(
+        "replay %s: %d article(s): %d processed, %d dead-lettered; %d alert(s) in %.1fs",
+        run_id, len(lines), done - dead, dead, len(seen), time.monotonic() - started,
+    )  # fmt: skip
+    if args.assignments:
+        log.warning("--assignments is not implemented yet")
+    return 0
+
+
+# -- extract -------------------------------------------------------------------------------------
+def cmd_extract(settings: Settings, args: argparse.Namespace) -> int:
+    from workers.app import build_extractor
+
+    path = Path(args.file)
+    published_at = args.published_at
+    if path.suffix.lower() not in (".json", ".jsonl") and published_at is None:
+        published_at = datetime.now(UTC).isoformat(timespec="seconds")
+        print(
+            f"wirewatch extract: no --published-at; resolving dates against {published_at}",
+            file=sys.stderr,
+        )
+    lines = _read_lines(path, source=args.source or "local", published_at=published_at)
+    good, errors = _validate(lines, settings.max_article_bytes)
+    for error in errors:
+        print(f"wirewatch extract: {error}", file=sys.stderr)
+    extractor = build_extractor(settings)
+    indent = 2 if len(lines) == 1 else None
+    for _line, article in good:
+        print(extractor.extract(article).model_dump_json(indent=indent))
+    return EXIT_USAGE if errors else 0
+
+
+# -- alerts --------------------------------------------------------------------------------------
+def render_alert(alert: Alert) -> str:
+    """One readable block per alert: a headline, then the evidence as a table."""
+    when = alert.event_time.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+    head = f"[{when}Z] {alert.severity.upper():8} {alert.kind:18} story {alert.story_id}  {alert.summary}"
+    rows: list[str] = [head]
+    if alert.claims:
+        for c in alert.claims:
+            lo = "…" if c.low is None else f"{c.low:g}"
+            hi = "…" if c.high is None else f"{c.high:g}"
+            rows.append(f"    {c.source:28} {c.value_text!r:22} [{lo}, {hi}]  {c.sentence[:100]}")
+    elif alert.articles:
+        for a in alert.articles:
+            rows.append(
+                f"    {a.source:28} {a.published_at.astimezone(UTC):%Y-%m-%d %H:%M}Z  {a.title[:80]}"
+            )
+    if alert.supersedes:
+        rows.append(f"    updates alert {alert.supersedes}")
+    return "\n".join(rows)
+
+
+def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
+    _require_kafka(settings, "alerts")
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(
+        settings.topic(ALERTS),
+        bootstrap_servers=_bootstrap(settings),
+        group_id=None,
+        auto_offset_reset="earliest" if args.from_beginning else "latest",
+        enable_auto_commit=False,
+    )
+    try:
+        for record in consumer:
+            try:
+                alert = Alert.model_validate_json(record.value)
+            except ValidationError as exc:
+                print(f"unreadable alert at offset {record.offset}: {exc}", file=sys.stderr)
+                continue
+            print(
+                json.dumps(alert.model_dump(mode="json")) if args.json else render_alert(alert),
+                flush=True,
+            )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        consumer.close()
+    return 0
+
+
+# -- main ----------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wirewatch", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser(
+        "run", help="run the stream worker (embedded broker and Redis unless configured)"
+    )
+    run.add_argument("--create-topics", action="store_true", help="create missing topics first")
+    run.set_defaults(func=cmd_run)
+
+    topics = sub.add_parser(
+        "create-topics", help="create the topics with explicit partition counts"
+    )
+    topics.set_defaults(func=cmd_create_topics)
+
+    for name, func, text in (
+        (
+            "publish",
+            cmd_publish,
+            "publish article files (JSONL, JSON, plain text) to the articles topic",
+        ),
+        (
+            "replay",
+            cmd_replay,
+            "push articles through the real pipeline in published_at order; print alerts",
+        ),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("paths", nargs="+", metavar="PATH")
+        p.add_argument("--source", help="source (outlet host) for plain-text files")
+        p.add_argument("--published-at", help="RFC 3339 publication time for plain-text files")
+        p.set_defaults(func=func)
+        if name == "replay":
+            p.add_argument(
+                "--timeout", type=float, default=600.0, help="seconds to wait (default 600)"
+            )
+            p.add_argument(
+                "--no-worker", action="store_true", help="rely on workers already running"
+            )
+            p.add_argument("--assignments", help="write article -> story lines here")
+
+    extract = sub.add_parser("extract", help="print the signature of an article file (no services)")
+    extract.add_argument("file")
+    extract.add_argument("--source")
+    extract.add_argument("--published-at")
+    extract.set_defaults(func=cmd_extract)
+
+    alerts = sub.add_parser("alerts", help="follow the alerts topic, one readable block per alert")
+    alerts.add_argument("--from-beginning", action="store_true")
+    alerts.add_argument("--json", action="store_true", help="print the alert records as JSON lines")
+    alerts.set_defaults(func=cmd_alerts)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"wirewatch: bad configuration:\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    _setup_logging(settings.log_level)
+    # SIGTERM becomes SystemExit so `finally` blocks stop what we started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        return int(args.func(settings, args))
+    except CliError as exc:
+        print(f"wirewatch {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE if args.command in ("publish", "extract") else EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Every Prometheus metric the worker exports, created in one place per registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+# Latency buckets in seconds: extraction is milliseconds, Redis sub-millisecond on loopback,
+# event-time to alert can be minutes when replaying or lagging.
+_FAST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+_LAG_BUCKETS = (0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400)
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """The worker's metrics. Label values are bounded: reasons, kinds, stages, topics."""
+
+    registry: CollectorRegistry
+    articles_consumed: Counter
+    articles_processed: Counter
+    articles_deadlettered: Counter
+    signatures_published: Counter
+    alerts_published: Counter
+    extraction_seconds: Histogram
+    stage_seconds: Histogram
+    processing_seconds: Histogram
+    event_to_alert_seconds: Histogram
+    redis_seconds: Histogram
+    redis_errors: Counter
+    active_stories: Gauge
+    emerging_stories: Gauge
+    consumer_lag: Gauge
+    last_article_timestamp: Gauge
+    up: Gauge
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry | None = None) -> Metrics:
+        reg = registry if registry is not None else CollectorRegistry()
+        return cls(
+            registry=reg,
+            articles_consumed=Counter(
+                "wirewatch_articles_consumed_total",
+                "Messages read from the articles topic.",
+                registry=reg,
+            ),
+            articles_processed=Counter(
+                "wirewatch_articles_processed_total",
+                "Articles that ended as a signature with story state updated.",
+                registry=reg,
+            ),
+            articles_deadlettered=Counter(
+                "wirewatch_articles_deadlettered_total",
+                "Articles sent to the dead-letter topic, by reason.",
+                ["reason"],
+                registry=reg,
+            ),
+            signatures_published=Counter(
+                "wirewatch_signatures_published_total",
+                "Signature records published.",
+                registry=reg,
+            ),
+            alerts_published=Counter(
+                "wirewatch_alerts_published_total",
+                "Alerts published, by kind.",
+                ["kind"],
+                registry=reg,
+            ),
+            extraction_seconds=Histogram(
+                "wirewatch_extraction_seconds",
+                "Time to extract one article's signature.",
+                buckets=_FAST_BUCKETS,
+                registry=reg,
+            ),
+            stage_seconds=Histogram(
+                "wirewatch_stage_seconds",
+                "Time per pipeline stage for one article.",
+                ["stage"],
+                buckets=_FAST_BUCKETS,
+                registry=reg,
+            ),
+            processing_seconds=Histogram(
+                "wirewatch_processing_seconds",
+                "Wall time from consuming an article to finishing it.",
+                buckets=_FAST_BUCKETS,
+                registry=reg,
+            ),
+            event_to_alert_seconds=Histogram(
+                "wirewatch_event_to_alert_seconds",
+                "Wall clock at alert publish minus the triggering article's published_at.",
+                buckets=_LAG_BUCKETS,
+                registry=reg,
+            ),
+            redis_seconds=Histogram(
+                "wirewatch_redis_seconds",
+                "Latency of Redis operations, by operation.",
+                ["operation"],
+                buckets=_FAST_BUCKETS,
+                registry=reg,
+            ),
+            redis_errors=Counter(
+                "wirewatch_redis_errors_total",
+                "Redis operations that failed, by operation.",
+                ["operation"],
+                registry=reg,
+            ),
+            active_stories=Gauge(
+                "wirewatch_active_stories",
+                "Stories with activity inside the story window (event time).",
+                registry=reg,
+            ),
+            emerging_stories=Gauge(
+                "wirewatch_emerging_stories",
+                "Active stories that have crossed the emerging threshold.",
+                registry=reg,
+            ),
+            consumer_lag=Gauge(
+                "wirewatch_consumer_lag_messages",
+                "Messages behind the partition high watermark, per assigned partition.",
+                ["topic", "partition"],
+                registry=reg,
+            ),
+            last_article_timestamp=Gauge(
+                "wirewatch_last_article_timestamp_seconds",
+                "Unix time (wall clock) when the worker last consumed an article.",
+                registry=reg,
+            ),
+            up=Gauge(
+                "wirewatch_worker_ready",
+                "1 when the worker has its broker, Redis and a partition assignment.",
+                registry=reg,
+            ),
+        )

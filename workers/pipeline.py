@@ -1,0 +1,222 @@
+"""One article through the pipeline: validate, extract, publish, update the story, alert."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Literal, Protocol, TypeVar
+
+from detectors.signature import SignatureExtractor
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from detectors.conflicts import FigureConflictDetector
+from detectors.emerging import EmergingStoryDetector
+from detectors.matching import StoryMatcher
+from detectors.story import Claim, Finding, Member, new_story_id
+from topics import Alert, Article, DeadLetter, InvalidArticle, Signature, parse_article
+from workers.metrics import Metrics
+from workers.store import StoryStore
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Headers `wirewatch replay` puts on what it publishes, so it can count what was processed.
+REPLAY_HEADER = "wirewatch-replay"
+SEQ_HEADER = "wirewatch-seq"
+
+Outcome = Literal["processed", "deadlettered"]
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A consumed message, as the pipeline needs it (no faust types beyond this point)."""
+
+    value: bytes | None
+    key: bytes | None
+    headers: Mapping[str, bytes]
+    topic: str
+    partition: int
+    offset: int
+
+
+class Sink(Protocol):
+    """Where results go; each call returns once the broker has acknowledged the record."""
+
+    async def signature(self, signature: Signature) -> None: ...
+
+    async def alert(self, alert: Alert) -> None: ...
+
+    async def deadletter(self, letter: DeadLetter, key: bytes | None) -> None: ...
+
+
+@dataclass
+class ArticlePipeline:
+    """The agent's body. Pure detectors do the thinking; this class only sequences I/O."""
+
+    extractor: SignatureExtractor
+    store: StoryStore
+    sink: Sink
+    metrics: Metrics
+    matcher: StoryMatcher
+    emerging: EmergingStoryDetector
+    conflicts: FigureConflictDetector
+    max_article_bytes: int = 1_000_000
+    story_window: timedelta = timedelta(hours=72)
+    state_attempts: int = 3
+    max_backoff_s: float = 5.0
+    _latest_event: datetime = field(default_factory=lambda: datetime.min.replace(tzinfo=UTC))
+
+    async def handle(self, msg: Inbound) -> Outcome:
+        started = time.perf_counter()
+        self.metrics.articles_consumed.inc()
+        self.metrics.last_article_timestamp.set(time.time())
+        outcome, alert_ids = await self._handle(msg)
+        run_id = msg.headers.get(REPLAY_HEADER)
+        if run_id is not None:
+            seq = msg.headers.get(SEQ_HEADER, str(msg.offset).encode()).decode()
+            await self._retry_forever(
+                "replay_done",
+                lambda: self.store.replay_done(
+                    run_id.decode(), seq, alert_ids, deadlettered=outcome == "deadlettered"
+                ),
+            )
+        self.metrics.processing_seconds.observe(time.perf_counter() - started)
+        return outcome
+
+    async def _handle(self, msg: Inbound) -> tuple[Outcome, list[str]]:
+        try:
+            article = parse_article(msg.value or b"", max_bytes=self.max_article_bytes)
+        except InvalidArticle as exc:
+            await self._deadletter(msg, exc.reason, exc.detail, None)
+            return "deadlettered", []
+
+        t0 = time.perf_counter()
+        try:
+            signature = self.extractor.extract(article)
+        except Exception as exc:  # a bug in extraction must not stop the stream
+            log.exception("extraction failed for article %r", article.id)
+            await self._deadletter(
+                msg, "extraction_failed", f"{type(exc).__name__}: {exc}", article.id
+            )
+            return "deadlettered", []
+        elapsed = time.perf_counter() - t0
+        self.metrics.extraction_seconds.observe(elapsed)
+        self.metrics.stage_seconds.labels("extract").observe(elapsed)
+
+        t0 = time.perf_counter()
+        await self.sink.signature(signature)
+        self.metrics.signatures_published.inc()
+        self.metrics.stage_seconds.labels("publish_signature").observe(time.perf_counter() - t0)
+
+        for attempt in range(1, self.state_attempts + 1):
+            try:
+                alert_ids = await self._track(article, signature)
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                # Redis down is not the article's fault: wait for it rather than lose state.
+                await self._backoff("track", exc, attempt)
+                continue
+            except (RedisError, ValueError, KeyError) as exc:
+                if attempt < self.state_attempts:
+                    await self._backoff("track", exc, attempt)
+                    continue
+                log.exception("story update failed for article %r", article.id)
+                await self._deadletter(
+                    msg, "state_failed", f"{type(exc).__name__}: {exc}", article.id
+                )
+                return "deadlettered", []
+            self.metrics.articles_processed.inc()
+            return "processed", alert_ids
+        # Only connection errors reach here: keep trying, the consumer must not skip the article.
+        alert_ids = await self._retry_forever("track", lambda: self._track(article, signature))
+        self.metrics.articles_processed.inc()
+        return "processed", alert_ids
+
+    async def _track(self, article: Article, signature: Signature) -> list[str]:
+        """Match, update the story idempotently, run the detectors, send new alerts."""
+        t0 = time.perf_counter()
+        member = Member.from_signature(signature)
+        story_id = await self.store.story_of(article.id)
+        if story_id is None:
+            since = article.published_at - self.story_window
+            candidates = await self.store.candidates(member, since)
+            chosen, score = self.matcher.choose(member, candidates)
+            story_id = await self.store.claim_article(
+                article.id, chosen or new_story_id(article.id)
+            )
+            log.debug("article %r -> story %s (score %.2f)", article.id, story_id, score)
+        self.metrics.stage_seconds.labels("match").observe(time.perf_counter() - t0)
+
+        t0 = time.perf_counter()
+        await self.store.add_article(story_id, member, Claim.from_signature(signature))
+        snapshot = await self.store.snapshot(story_id)
+        self.metrics.stage_seconds.labels("update_state").observe(time.perf_counter() - t0)
+
+        t0 = time.perf_counter()
+        findings: list[Finding] = []
+        emerging = self.emerging.check(snapshot)
+        if emerging is not None:
+            findings.append(emerging)
+        findings.extend(self.conflicts.check(snapshot))
+        sent = []
+        for finding in findings:
+            alert = finding.alert
+            if not await self.store.alert_pending(story_id, alert.id):
+                continue
+            await self.sink.alert(alert)
+            await self.store.alert_sent(story_id, alert.id, finding.topic)
+            if alert.kind == "story.emerging":
+                await self.store.mark_emerging(story_id, alert.event_time)
+            self.metrics.alerts_published.labels(alert.kind).inc()
+            lag = (datetime.now(UTC) - alert.event_time).total_seconds()
+            self.metrics.event_to_alert_seconds.observe(max(lag, 0.0))
+            log.info("alert %s %s: %s", alert.kind, alert.id, alert.summary)
+            sent.append(alert.id)
+        self.metrics.stage_seconds.labels("detect").observe(time.perf_counter() - t0)
+
+        if article.published_at > self._latest_event:
+            self._latest_event = article.published_at
+        active, emerging_count = await self.store.counts(self._latest_event - self.story_window)
+        self.metrics.active_stories.set(active)
+        self.metrics.emerging_stories.set(emerging_count)
+        return sent
+
+    async def _deadletter(
+        self, msg: Inbound, reason: str, detail: str, article_id: str | None
+    ) -> None:
+        log.warning(
+            "dead letter %s[%d]@%d: %s: %s", msg.topic, msg.partition, msg.offset, reason, detail
+        )
+        letter = DeadLetter(
+            reason=reason,
+            error=detail,
+            article_id=article_id,
+            topic=msg.topic,
+            partition=msg.partition,
+            offset=msg.offset,
+            received_at=datetime.now(UTC),
+            original_b64=DeadLetter.encode(msg.value or b""),
+        )
+        await self.sink.deadletter(letter, msg.key)
+        self.metrics.articles_deadlettered.labels(reason).inc()
+
+    async def _backoff(self, what: str, exc: BaseException, attempt: int) -> None:
+        delay = min(self.max_backoff_s, 0.1 * 2 ** (attempt - 1))
+        log.warning(
+            "%s failed (%s: %s); retry %d in %.1fs", what, type(exc).__name__, exc, attempt, delay
+        )
+        await asyncio.sleep(delay)
+
+    async def _retry_forever(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await call()
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                await self._backoff(what, exc, attempt)
