@@ -1,0 +1,527 @@
+"""Actors and places: table-driven names, titles, possessives, demonyms and seats of power."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from detectors.lexicon import MAX_NAME_WORDS, REGION_WORDS, Entry, Lexicon, name_key, slugify
+from topics.signatures import Actor, Location
+
+Token = tuple[str, int, int]
+
+# A place name right after one of these is where something happens, not who acts.
+LOCATIVE = frozenset(
+    {
+        "in", "at", "to", "into", "from", "over", "near", "across", "around", "outside", "inside",
+        "towards", "toward", "throughout", "within", "above", "via", "through", "beyond", "off",
+        "visiting", "visit", "visits", "visited", "reached", "arrived", "entered", "entering",
+        "of", "on", "onto", "under", "below", "between", "along",
+    }
+)
+# A capital followed by one of these is acting ("Pyongyang is aiding", "Moscow said").
+_ACTING_NEXT = frozenset(
+    {
+        "is", "was", "has", "had", "have", "said", "says", "will", "would", "wants", "wanted",
+        "accused", "accuses", "denied", "denies", "claimed", "claims", "insists", "insisted",
+        "warned", "warns", "announced", "announces", "aiding", "aids", "aided", "supports",
+        "supported", "responded", "rejected", "rejects", "condemned", "condemns", "called",
+        "calls", "sent", "sends", "launched", "plans", "planned", "threatened", "threatens",
+        "agreed", "agrees", "refused", "refuses", "hopes", "believes", "sees", "may", "might",
+        "could", "should", "must", "did", "does", "to",
+    }
+)
+# "sanctions against Moscow", "ties between Tokyo and Seoul": the government, not the city.
+_ACTING_PREV = frozenset(
+    {"against", "with", "between", "and", "by", "urged", "accused", "pressure", "told", "warned"}
+)
+# "Kyiv's Obolon district", "Odesa's port": a possessive that still names a place.
+_PLACE_NOUNS = frozenset(
+    {
+        "port", "district", "region", "city", "centre", "center", "outskirts", "suburbs",
+        "suburb", "streets", "street", "airport", "residents", "mayor", "downtown",
+        "harbour", "harbor", "river", "skyline", "metro", "subway", "neighbourhood",
+        "neighborhood", "old", "northern", "southern", "eastern", "western", "central",
+    }
+)
+# Capitalised words that start sentences or headlines but never names.
+FUNCTION_WORDS = frozenset(
+    """a an the and or but if then so yet nor for of in on at to by with from into over under
+    after before during since until while when where why how what which who whom whose this that
+    these those there here it its he she they we you i his her their our your my me him them us
+    is are was were be been being has have had do does did will would can could should may might
+    must shall not no yes all any both each every few many more most much other some such only
+    own same than too very just also even still already however meanwhile moreover furthermore
+    although though because as about above across against along amid amidst among around
+    behind below beneath beside besides beyond despite down inside near off onto outside
+    through throughout toward towards upon via within without according following including
+    last next recent recently earlier later today yesterday tomorrow tonight now once again
+    mr mrs ms dr sir madam fortunately unfortunately overall instead indeed perhaps
+    nevertheless nonetheless thus hence therefore otherwise elsewhere further
+    high low new old first second third one two three four five six seven eight nine ten
+    just related live breaking update updated exclusive analysis opinion comment watch
+    read more see photo video""".split()
+)
+_CALENDAR = frozenset(
+    """january february march april may june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday
+    saturday sunday mon tue tues wed thu thur thurs fri sat sun""".split()
+)
+# Capitalised words that make a run a thing or place name, never a person's name.
+_NOT_PERSON = frozenset(
+    """war world day sea ocean river street road avenue lane north south east west eastern
+    western northern southern central new great old national international united federal
+    republic state states kingdom island islands mount lake bay gulf cup league airport
+    station square bridge park museum ii iii iv v vi plan formula treaty agreement accord
+    summit conference act bill law operation covid christmas easter ramadan olympics games
+    prize award championship series festival empire union city county province region
+    district oblast border front line victory peace security energy power""".split()
+)
+_CONNECTORS = frozenset({"of", "the", "de", "von", "der", "van", "al", "bin", "la", "le", "du"})
+_GOVERNMENT_LOWER = frozenset(
+    {"government", "ministry", "cabinet", "parliament", "military", "leadership", "regime",
+     "authorities"}
+)
+
+
+@dataclass
+class _Found:
+    """What one article yields, accumulated across sentences."""
+
+    actors: dict[str, Actor] = field(default_factory=dict)
+    locations: dict[str, Location] = field(default_factory=dict)
+    place_spans: list[tuple[int, int, str]] = field(default_factory=list)
+    full_names: dict[str, str] = field(default_factory=dict)
+    pending_singles: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Entities:
+    """Actors and places of one article, plus where each place was named (for scoping figures)."""
+
+    actors: list[Actor]
+    locations: list[Location]
+    place_spans: list[tuple[int, int, str]]
+
+
+MAX_ENTITIES = 100
+
+
+def _strip_possessive(word: str) -> tuple[str, bool]:
+    if "'" not in word:
+        return word, False
+    if word.endswith("'s"):
+        return word[:-2], True
+    if word.endswith("s'"):
+        return word[:-1], True
+    if word.endswith("'"):
+        return word[:-1], False
+    return word, False
+
+
+def _is_capitalised(word: str) -> bool:
+    return bool(word) and word[0].isupper()
+
+
+def _is_titlecase(word: str) -> bool:
+    return word[:1].isupper() and (len(word) == 1 or any(ch.islower() for ch in word[1:]))
+
+
+def _split_tokens(tokens: list[Token]) -> list[Token]:
+    """Split "Korea-Russia" into two names; keep "Jong-un" and "military-technical" whole."""
+    if not any("-" in text and text[0].isupper() for text, _, _ in tokens):
+        return tokens
+    out: list[Token] = []
+    for text, start, end in tokens:
+        if "-" in text and any(part[:1].isupper() for part in text.split("-")[1:]):
+            position = start
+            for part in text.split("-"):
+                if part:
+                    out.append((part, position, position + len(part)))
+                position += len(part) + 1
+        else:
+            out.append((text, start, end))
+    return out
+
+
+def _headline(tokens: list[Token]) -> bool:
+    """Title Case lines (a headline repeated in the body) make every word look like a name."""
+    if tokens and tokens[-1][0] in ".!?\"":
+        return False
+    words = [t[0] for t in tokens if t[0][:1].isalpha() and len(t[0]) > 3]
+    if len(words) < 5:
+        return False
+    capitalised = sum(1 for w in words if w[0].isupper())
+    return capitalised >= 0.7 * len(words)
+
+
+class EntityFinder:
+    """Finds actors and places in cleaned text, sentence by sentence."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self._lex = lexicon
+
+    def find(
+        self,
+        text: str,
+        sentences: list[list[Token]],
+        title_tokens: list[Token] | None = None,
+    ) -> Entities:
+        found = _Found()
+        if title_tokens:
+            # Headlines are Title Case: trust only the tables there, never guess a person.
+            self._sentence(_split_tokens(title_tokens), found, dynamic=False, spans=False)
+        for tokens in sentences:
+            if len(found.actors) + len(found.locations) >= 2 * MAX_ENTITIES:
+                break
+            self._sentence(
+                _split_tokens(tokens), found, dynamic=not _headline(tokens), spans=True
+            )
+        self._resolve_singles(found)
+        return Entities(
+            actors=list(found.actors.values())[:MAX_ENTITIES],
+            locations=list(found.locations.values())[:MAX_ENTITIES],
+            place_spans=found.place_spans,
+        )
+
+    # -- per sentence ------------------------------------------------------------------------
+
+    def _sentence(self, tokens: list[Token], found: _Found, *, dynamic: bool, spans: bool) -> None:
+        index = 0
+        count = len(tokens)
+        while index < count:
+            if not tokens[index][0][0].isupper():
+                index += 1
+                continue
+            # A run: capitalised words, with connectors ("Ministry of Defence") inside it.
+            end = index
+            while end < count:
+                current = tokens[end][0]
+                if current[0].isupper():
+                    if ("'" in current and _strip_possessive(current)[1]) or (
+                        end + 1 < count and tokens[end + 1][1] > tokens[end][2] + 1
+                    ):
+                        end += 1
+                        break
+                    end += 1
+                    continue
+                if (
+                    current.lower() in _CONNECTORS
+                    and end > index
+                    and end + 1 < count
+                    and tokens[end + 1][0][0].isupper()
+                ):
+                    end += 1
+                    continue
+                break
+            self._run(tokens, index, end, found, dynamic=dynamic, spans=spans)
+            index = max(end, index + 1)
+
+    def _run(
+        self, tokens: list[Token], first: int, stop: int, found: _Found, *, dynamic: bool,
+        spans: bool,
+    ) -> None:
+        """Resolve tokens[first:stop], a run of capitalised words."""
+        lex = self._lex
+        # Drop connectors hanging at the end of the run ("... of").
+        while stop > first and tokens[stop - 1][0].lower() in _CONNECTORS:
+            stop -= 1
+        sentence_start = first == 0 or (first == 1 and tokens[0][0] in "\"'(")
+        # Leading function words ("The", "In") are not names.
+        while first < stop and tokens[first][0].lower() in FUNCTION_WORDS:
+            if tokens[first][0].lower() in lex.titles or (
+                tokens[first][0].isupper() and len(tokens[first][0]) > 1
+            ):
+                break  # "Mr" is a title and "US" an acronym, not function words
+            first += 1
+            sentence_start = False
+        if first >= stop:
+            return
+        words = [_strip_possessive(tokens[i][0]) for i in range(first, stop)]
+        possessive_last = words[-1][1]
+
+        # "Kursk border region", "Obolon district": the run names a region.
+        after = stop
+        if after < len(tokens) and tokens[after][0].lower() == "border":
+            after += 1
+        if (
+            not possessive_last
+            and after < len(tokens)
+            and tokens[after][0].lower() in REGION_WORDS
+        ):
+            self._region(tokens, first, stop, after, found, spans=spans)
+            return
+
+        lows = [word.lower() for word, _ in words]
+        # An organisation name: a run carrying an organisation word ("Leeds City Council").
+        if (
+            dynamic
+            and not self._lex.organisation_words.isdisjoint(lows)
+            and self._organisation(tokens, first, stop, found)
+        ):
+            return
+
+        index = first
+        unknown: list[int] = []
+        while index < stop:
+            matched = 0
+            offset = index - first
+            longest = min(MAX_NAME_WORDS, stop - index, lex.first_words.get(lows[offset], 0))
+            for size in range(longest, 0, -1):
+                key = lows[offset] if size == 1 else " ".join(lows[offset:offset + size])
+                entry = lex.names.get(key)
+                if entry is None:
+                    continue
+                if entry.case_sensitive is not None:
+                    # Acronyms must be written in capitals: "US" is a country, "Us" is not.
+                    written = " ".join(
+                        _strip_possessive(tokens[i][0])[0] for i in range(index, index + size)
+                    )
+                    if written.replace(".", "") != entry.case_sensitive.replace(".", ""):
+                        continue
+                self._flush_unknown(tokens, unknown, found, dynamic, sentence_start)
+                unknown = []
+                self._entry(entry, tokens, index, index + size, found, spans=spans)
+                matched = size
+                break
+            if matched:
+                index += matched
+                continue
+            lower = lows[offset]
+            if lower in lex.titles or lower in FUNCTION_WORDS or lower in _CALENDAR:
+                self._flush_unknown(tokens, unknown, found, dynamic, sentence_start)
+                unknown = []
+            else:
+                unknown.append(index)
+            index += 1
+        self._flush_unknown(tokens, unknown, found, dynamic, sentence_start)
+
+    def _flush_unknown(
+        self, tokens: list[Token], indexes: list[int], found: _Found, dynamic: bool,
+        sentence_start: bool,
+    ) -> None:
+        """Unmatched capitalised words: a new person (2-3 words) or perhaps a known surname."""
+        if not indexes:
+            return
+        words = [_strip_possessive(tokens[i][0])[0] for i in indexes]
+        contiguous = indexes[-1] - indexes[0] == len(indexes) - 1
+        if len(words) == 1:
+            word = words[0]
+            if _is_titlecase(word) and word.lower() not in _NOT_PERSON:
+                found.pending_singles.append(word)
+            return
+        if (
+            not dynamic
+            or not contiguous
+            or len(words) > 3
+            or not all(_is_titlecase(w) for w in words)
+            or any(w.lower() in _NOT_PERSON or w.lower() in self._lex.units for w in words)
+        ):
+            return
+        name = " ".join(words)
+        surname = words[-1].lower()
+        person_id = self._lex.person_surnames.get(surname)
+        entry_id = person_id if person_id and self._known_full(person_id, name) else None
+        actor_id = entry_id or f"person:{slugify(name)}"
+        found.full_names.setdefault(surname, actor_id)
+        self._add_actor(found, actor_id, name, "person", name)
+
+    def _known_full(self, person_id: str, name: str) -> bool:
+        entry = self._lex.names.get(name_key(name))
+        return entry is not None and entry.id == person_id
+
+    def _resolve_singles(self, found: _Found) -> None:
+        """A surname alone ("Marchuk said") is the person named in full elsewhere."""
+        for word in found.pending_singles:
+            lower = word.lower()
+            actor_id = found.full_names.get(lower)
+            if actor_id is None:
+                continue
+            actor = found.actors.get(actor_id)
+            if actor is not None and word not in actor.mentions:
+                found.actors[actor_id] = actor.model_copy(
+                    update={"mentions": [*actor.mentions, word]}
+                )
+
+    def _organisation(self, tokens: list[Token], first: int, stop: int, found: _Found) -> bool:
+        lex = self._lex
+        lowers = [_strip_possessive(tokens[i][0])[0].lower() for i in range(first, stop)]
+        hits = [i for i, w in enumerate(lowers) if w in lex.organisation_words]
+        if not hits or name_key(" ".join(t[0] for t in tokens[first:stop])) in lex.names:
+            return False
+        last = hits[-1]
+        start = 0
+        owner: Entry | None = None
+        # A leading country or demonym owns the body: "Japanese Foreign Ministry".
+        for size in range(min(3, last), 0, -1):
+            entry = lex.names.get(" ".join(lowers[:size]))
+            if entry is not None and entry.kind in ("country", "demonym"):
+                owner = entry
+                start = size
+                break
+        if owner is None and first > 0:
+            prev = tokens[first - 1][0]
+            base, possessive = _strip_possessive(prev)
+            entry = lex.names.get(name_key(base))
+            if possessive and entry is not None and entry.kind in ("country", "demonym"):
+                owner = entry
+        surface = " ".join(_strip_possessive(tokens[i][0])[0] for i in range(first, stop))
+        if owner is not None and start:
+            self._entry(owner, tokens, first, first + start, found, spans=True)
+        body = lowers[start:last + 1]
+        if owner is not None and (
+            any(w in lex.government_words for w in body)
+            or " ".join(body) in lex.government_words
+        ):
+            iso = owner.id.split(":", 1)[1]
+            self._add_actor(found, f"gov:{iso}", f"Government of {lex.countries.get(iso, iso)}",
+                            "government", surface)
+        else:
+            self._add_actor(found, f"org:{slugify(surface)}", surface, "organisation", surface)
+        return True
+
+    def _region(
+        self, tokens: list[Token], first: int, stop: int, word_at: int, found: _Found, *,
+        spans: bool,
+    ) -> None:
+        lex = self._lex
+        name_first = first
+        # Leading countries/demonyms are owners, not part of the region's name.
+        while name_first < stop - 1:
+            entry = lex.names.get(name_key(tokens[name_first][0]))
+            if entry is None or entry.kind not in ("country", "demonym"):
+                break
+            self._entry(entry, tokens, name_first, name_first + 1, found, spans=spans)
+            name_first += 1
+        name_first = max(name_first, stop - 3)
+        name = " ".join(tokens[i][0] for i in range(name_first, stop))
+        region_word = tokens[word_at][0].lower()
+        surface_end = tokens[word_at][2]
+        surface = " ".join(t[0] for t in tokens[name_first:word_at + 1])
+        within: str | None = None
+        if name_first > 0:
+            base, possessive = _strip_possessive(tokens[name_first - 1][0])
+            entry = lex.names.get(name_key(base))
+            if possessive and entry is not None:
+                within = (
+                    f"iso:{entry.id.split(':', 1)[1]}" if entry.kind in ("country", "demonym")
+                    else entry.id if entry.kind == "place" else None
+                )
+        place_id = lex.regions.get(name_key(name))
+        if place_id is not None:
+            info = lex.places[place_id]
+            self._add_location(found, place_id, info.name, info.level, info.within, surface)
+        else:
+            level = "district" if region_word in ("district", "county") else "region"
+            place_id = f"name:{slugify(name + ' ' + region_word)}"
+            self._add_location(found, place_id, f"{name} {region_word}", level, within, surface)
+        if spans:
+            found.place_spans.append((tokens[name_first][1], surface_end, place_id))
+
+    # -- one known name ----------------------------------------------------------------------
+
+    def _entry(
+        self, entry: Entry, tokens: list[Token], first: int, stop: int, found: _Found, *,
+        spans: bool,
+    ) -> None:
+        lex = self._lex
+        surface = " ".join(tokens[i][0] for i in range(first, stop))
+        base, possessive = _strip_possessive(surface)
+        prev = tokens[first - 1][0].lower() if first > 0 else ""
+        nxt = tokens[stop][0] if stop < len(tokens) else ""
+        nxt_lower = nxt.lower()
+        if entry.kind == "seat":
+            self._add_actor(found, entry.id, entry.name, "government", base)
+            return
+        if entry.kind == "demonym":
+            iso = entry.id.split(":", 1)[1]
+            if self._government_follows(tokens, stop):
+                self._add_actor(found, f"gov:{iso}", f"Government of {entry.name}", "government",
+                                f"{base} {nxt}")
+                return
+            self._add_actor(found, entry.id, entry.name, "country", base)
+            return
+        if entry.kind == "country":
+            iso = entry.id.split(":", 1)[1]
+            if possessive and self._government_follows(tokens, stop):
+                self._add_actor(found, f"gov:{iso}", f"Government of {entry.name}", "government",
+                                f"{surface} {nxt}")
+                return
+            if prev in LOCATIVE and not possessive:
+                self._add_location(found, f"iso:{iso}", entry.name, "country", None, base)
+                if spans:
+                    found.place_spans.append((tokens[first][1], tokens[stop - 1][2], f"iso:{iso}"))
+                return
+            self._add_actor(found, entry.id, entry.name, "country", base)
+            return
+        if entry.kind == "place":
+            info = lex.places.get(entry.id)
+            if entry.capital_of and self._capital_acts(possessive, prev, nxt, nxt_lower):
+                iso = entry.capital_of
+                self._add_actor(found, f"gov:{iso}", f"Government of {lex.countries.get(iso, iso)}",
+                                "government", base)
+                return
+            level = info.level if info else "place"
+            within = info.within if info else None
+            self._add_location(found, entry.id, entry.name, level, within, base)
+            if spans:
+                found.place_spans.append((tokens[first][1], tokens[stop - 1][2], entry.id))
+            return
+        kind = "organisation" if entry.kind == "organisation" else entry.kind
+        self._add_actor(found, entry.id, entry.name, kind, base)
+        if entry.kind == "person":
+            words = name_key(entry.name).split()
+            if words:
+                found.full_names.setdefault(words[-1], entry.id)
+
+    def _government_follows(self, tokens: list[Token], stop: int) -> bool:
+        # Capitalised bodies ("Russia's Ministry of Defence") are handled as organisations.
+        return (
+            stop < len(tokens)
+            and tokens[stop][0].lower() in _GOVERNMENT_LOWER
+            and not tokens[stop][0][0].isupper()
+        )
+
+    @staticmethod
+    def _capital_acts(possessive: bool, prev: str, nxt: str, nxt_lower: str) -> bool:
+        if possessive:
+            return not (_is_capitalised(nxt) or nxt_lower in _PLACE_NOUNS)
+        if prev in LOCATIVE and prev not in ("between", "against", "with"):
+            return False
+        if nxt_lower == "to" and prev in LOCATIVE:
+            return False
+        if nxt_lower in _ACTING_NEXT:
+            return True
+        return prev in _ACTING_PREV
+
+    # -- accumulation ------------------------------------------------------------------------
+
+    @staticmethod
+    def _add_actor(found: _Found, actor_id: str, name: str, kind: str, mention: str) -> None:
+        actor = found.actors.get(actor_id)
+        if actor is None:
+            if len(found.actors) >= MAX_ENTITIES:
+                return
+            found.actors[actor_id] = Actor(
+                id=actor_id, name=name, kind=kind, mentions=[mention]  # type: ignore[arg-type]
+            )
+        elif mention not in actor.mentions and len(actor.mentions) < 20:
+            found.actors[actor_id] = actor.model_copy(
+                update={"mentions": [*actor.mentions, mention]}
+            )
+
+    @staticmethod
+    def _add_location(
+        found: _Found, place_id: str, name: str, level: str, within: str | None, mention: str
+    ) -> None:
+        location = found.locations.get(place_id)
+        if location is None:
+            if len(found.locations) >= MAX_ENTITIES:
+                return
+            found.locations[place_id] = Location(
+                id=place_id, name=name, level=level, within=within,  # type: ignore[arg-type]
+                mentions=[mention],
+            )
+        elif mention not in location.mentions and len(location.mentions) < 20:
+            found.locations[place_id] = location.model_copy(
+                update={"mentions": [*location.mentions, mention]}
+            )

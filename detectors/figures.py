@@ -1,0 +1,667 @@
+"""Figure claims: qualified numbers as intervals, what they count, the action, who says so."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from detectors.lexicon import Lexicon
+from topics.signatures import Count, Qualifier
+
+Token = tuple[str, int, int]
+
+_DIGITS = re.compile(r"\d{1,3}(?:,\d{3}){1,4}(?:\.\d{1,3})?|\d{1,12}(?:\.\d{1,6})?")
+NUMBER_WORDS: dict[str, int] = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+    "eighty": 80, "ninety": 90,
+}
+_SCALES: dict[str, float] = {
+    "hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000,
+}
+# Vague plurals as intervals: "dozens" is at least two dozen and fewer than a hundred.
+VAGUE: dict[str, tuple[float, float]] = {
+    "dozens": (24, 99),
+    "scores": (40, 99),
+    "hundreds": (200, 999),
+    "thousands": (2_000, 9_999),
+    "millions": (2_000_000, 9_999_999),
+    "tens of thousands": (20_000, 99_999),
+    "hundreds of thousands": (200_000, 999_999),
+    "tens of millions": (20_000_000, 99_999_999),
+}
+# Qualifier phrases before a number, and how each shapes the interval.
+_QUALIFIERS: dict[tuple[str, ...], str] = {
+    ("up", "to"): "upper", ("as", "many", "as"): "upper", ("no", "more", "than"): "upper",
+    ("not", "more", "than"): "upper", ("at", "most"): "upper", ("a", "maximum", "of"): "upper",
+    ("as", "much", "as"): "upper",
+    ("at", "least"): "lower", ("no", "fewer", "than"): "lower", ("no", "less", "than"): "lower",
+    ("not", "less", "than"): "lower", ("a", "minimum", "of"): "lower",
+    ("upwards", "of"): "lower",
+    ("more", "than"): "more", ("over",): "more", ("in", "excess", "of"): "more",
+    ("above",): "more",
+    ("fewer", "than"): "fewer", ("less", "than"): "fewer", ("under",): "fewer",
+    ("below",): "fewer",
+    ("about",): "approx", ("around",): "approx", ("approximately",): "approx",
+    ("some",): "approx", ("roughly",): "approx", ("an", "estimated"): "approx",
+    ("estimated",): "approx", ("approx",): "approx", ("circa",): "approx",
+    ("an", "approximate"): "approx", ("round", "about"): "approx",
+    ("nearly",): "nearly", ("almost",): "nearly", ("close", "to"): "nearly",
+    ("just", "under"): "nearly", ("just", "shy", "of"): "nearly",
+}
+_ANY_DIGIT = re.compile(r"\d")
+# Words that can start a figure written out: a sentence without one (or a digit) is skipped.
+_NUMBERISH = frozenset(
+    [*NUMBER_WORDS, *VAGUE, *_SCALES, "dozen", "tens", "half"]
+    + [f"{tens}-{unit}" for tens in ("twenty", "thirty", "forty", "fifty", "sixty", "seventy",
+                                     "eighty", "ninety")
+       for unit in ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")]
+)
+_MAX_QUALIFIER = max(len(words) for words in _QUALIFIERS)
+_MONTHS = frozenset(
+    """january february march april may june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec""".split()
+)
+_CURRENCY = frozenset({"$", "£", "€", "¥", "₴", "₽", "#", "+", "№"})
+_CLOCK = frozenset({"am", "pm", "a.m", "p.m", "o'clock", "gmt", "utc", "bst", "cet", "est"})
+_AGE_WORDS = frozenset({"year-old", "years-old", "month-old", "months-old", "week-old",
+                        "day-old", "year-olds"})
+_SCORE_PREV = frozenset({"voted", "vote", "votes", "won", "win", "wins", "lost", "lose", "beat",
+                         "beating", "defeated", "drew", "draw", "score", "scored", "scoreline",
+                         "margin", "tally", "led", "leading", "trailed", "trailing"})
+_SCORE_NEXT = frozenset({"win", "victory", "defeat", "loss", "draw", "votes", "vote", "lead",
+                         "margin", "scoreline", "in", "against", "with"})
+_STREET = frozenset({"street", "st", "road", "rd", "avenue", "ave", "lane", "boulevard", "blvd",
+                     "way", "drive", "place", "square", "terrace", "crescent", "court"})
+# Words that end the noun phrase naming what is counted.
+_THING_STOP = frozenset(
+    """a an the and or but nor of in on at to by with from into over under after before during
+    since until while when where which who whom whose that this these those there here it its
+    he she they we you i his her their our your my me him them us is are was were be been being
+    has have had do does did will would can could should may might must shall not no than as
+    about above across against along amid among around behind below beside between beyond
+    despite down inside near off onto outside through throughout toward towards upon via within
+    without according including so if then also just only even still already more most other
+    another such per each every all both either neither overnight today yesterday said says
+    reported according last next""".split()
+)
+_ANAPHORA = (("of", "those"), ("of", "them"), ("of", "which"), ("of", "these"), ("another",),
+             ("including",), ("and",), ("while",))
+_DEFINITE = frozenset({"the", "these", "those", "both", "its", "their", "his", "her", "our",
+                       "all"})
+_CLAUSE_WORDS = frozenset({"while", "whereas", "but", "although", "though"})
+_CLAUSE_MARKS = frozenset({",", ";", ":", "(", ")", "-", "\""})
+_HARD_CLAUSE = re.compile(r";|\b(?:while|whereas|but|although)\b")
+_PRONOUNS = frozenset({"it", "he", "she", "they", "we", "i", "you", "this", "that", "which",
+                       "who", "there", "officials said"})
+_SPEECH = (
+    r"(?:said|says|reported|reports|claimed|claims|told|announced|stated|confirmed|added"
+    r"|estimated|warned)"
+)
+_ACCORDING = re.compile(r"\baccording to\s{1,3}([^,.;:\"()]{2,80})", re.IGNORECASE)
+_SAID_AFTER = re.compile(r"(?:^|[,\"]\s{0,3})([^,.;:\"()]{2,80}?)\s{1,3}" + _SPEECH + r"\b")
+_SAID_BEFORE = re.compile(
+    r"\b" + _SPEECH + r"\s{1,3}(the\s[^,.;:\"()]{2,60}|[A-Z][^,.;:\"()]{2,60})(?=[,.;]|$)"
+)
+MAX_COUNTS = 100
+# A place further than this many characters from a figure does not scope it.
+PLACE_REACH = 300
+# Further than this many tokens apart, a verb is not about the figure.
+MAX_ACTION_DISTANCE = 12
+
+
+@dataclass
+class _Figure:
+    first: int  # first token (qualifier included)
+    number_end: int  # token after the number or range
+    last: int  # last token of the figure and its thing
+    low: float | None
+    high: float | None
+    qualifier: Qualifier
+    thing_words: list[str]
+    thing_key: str | None
+    action: str | None = None
+    inherits: bool = False
+    including: bool = False
+    partitive: bool = False
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
+class FigureFinder:
+    """Finds figure claims sentence by sentence; every scan is token-bounded."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self._lex = lexicon
+
+    def find(
+        self,
+        text: str,
+        sentences: list[tuple[int, int, list[Token]]],
+        place_spans: list[tuple[int, int, str]],
+    ) -> list[Count]:
+        counts: list[Count] = []
+        place_starts = [span[0] for span in place_spans]
+        previous: _Figure | None = None
+        last_claimant: str | None = None
+        for start, end, tokens in sentences:
+            if len(counts) >= MAX_COUNTS:
+                break
+            low = [t[0].lower() for t in tokens]
+            if _ANY_DIGIT.search(text, start, end) is None and _NUMBERISH.isdisjoint(low):
+                continue
+            figures = self._figures(tokens, low)
+            if not figures:
+                continue
+            self._assign_actions(low, figures)
+            self._inherit(low, figures, previous)
+            sentence = text[start:end]
+            claims = _claims(sentence)
+            if claims and all(claim is None for _, claim in claims):
+                # "..., it said": the source named in the sentence before.
+                claims = [(position, last_claimant) for position, _ in claims]
+            named = [claim for _, claim in claims if claim]
+            if named:
+                last_claimant = named[-1]
+            spans = self._sentence_places(place_spans, place_starts, start, end)
+            clauses = _clause_ids(tokens)
+            token_starts = [t[1] for t in tokens]
+            span_starts = [span[0] for span in spans]
+            for figure in figures:
+                if figure.thing_key is None and figure.action is None:
+                    continue
+                counts.append(
+                    Count(
+                        text=text[tokens[figure.first][1]:tokens[figure.number_end - 1][2]],
+                        low=_round(figure.low),
+                        high=_round(figure.high),
+                        qualifier=figure.qualifier,
+                        thing=" ".join(figure.thing_words) or None,
+                        thing_key=figure.thing_key,
+                        action=figure.action,
+                        claimant=_nearest_claim(
+                            claims, tokens[figure.first][1] - start, sentence
+                        ),
+                        place=_place_for(figure, tokens, token_starts, spans, span_starts, clauses),
+                        sentence=sentence,
+                        start=tokens[figure.first][1],
+                    )
+                )
+                if len(counts) >= MAX_COUNTS:
+                    break
+            previous = figures[-1]
+        return counts
+
+    @staticmethod
+    def _sentence_places(
+        place_spans: list[tuple[int, int, str]], starts: list[int], start: int, end: int
+    ) -> list[tuple[int, int, str]]:
+        left = bisect.bisect_left(starts, start)
+        right = bisect.bisect_left(starts, end)
+        return place_spans[left:right]
+
+    # -- numbers -----------------------------------------------------------------------------
+
+    def _figures(self, tokens: list[Token], low: list[str]) -> list[_Figure]:
+        figures: list[_Figure] = []
+        index = 0
+        count = len(tokens)
+        while index < count:
+            word = low[index]
+            if not (word[0].isdigit() or word in _NUMBERISH or word == "a" or word == "an"):
+                index += 1
+                continue
+            parsed = _parse_number(tokens, low, index)
+            if parsed is None:
+                index += 1
+                continue
+            value, after, vague = parsed
+            figure = self._figure(tokens, low, index, value, after, vague)
+            if figure is None:
+                index = max(after, index + 1)
+                continue
+            figures.append(figure)
+            index = max(figure.number_end, index + 1)
+        return figures
+
+    def _figure(
+        self,
+        tokens: list[Token],
+        low: list[str],
+        index: int,
+        value: float,
+        after: int,
+        vague: tuple[float, float] | None,
+    ) -> _Figure | None:
+        lex = self._lex
+        count = len(tokens)
+        word = tokens[index][0]
+        is_digits = word[0].isdigit()
+        prev = low[index - 1] if index > 0 else ""
+        nxt = low[after] if after < count else ""
+        # Money, percentages, clock times, glued units and ordinals ("5th", "9am", "20km").
+        if prev in _CURRENCY or nxt in ("%", "per", "percent") or nxt in _CLOCK:
+            return None
+        if is_digits:
+            if index > 0 and tokens[index - 1][2] == tokens[index][1] and (
+                tokens[index - 1][0][-1].isalnum() or tokens[index - 1][0] in ":./"
+            ):
+                return None
+            if after < count and tokens[after][1] == tokens[after - 1][2] and (
+                tokens[after][0][0].isalnum() or (
+                    tokens[after][0] in ":./" and after + 1 < count and low[after + 1][:1].isdigit()
+                )
+            ):
+                return None
+            plain = word.replace(",", "")
+            if "," not in word and "." not in word and len(word) == 4 and 1800 <= value <= 2100:
+                return None  # a year
+            if len(plain) > 1 and plain[0] == "0" and "." not in plain:
+                return None  # an id or phone fragment
+            if after < count and low[after][:1].isdigit() and tokens[after][1] <= (
+                tokens[after - 1][2] + 1
+            ):
+                return None  # digit groups separated by spaces: a phone number or code
+        # Dates: "August 6", "6 August".
+        if prev in _MONTHS or nxt in _MONTHS or (nxt == "of" and after + 1 < count
+                                                 and low[after + 1] in _MONTHS):
+            return None
+        # Ages: "a 20-year-old man", "aged 20".
+        if prev in ("aged", "age", "ages") or nxt in _AGE_WORDS or (
+            nxt == "-" and after + 1 < count and low[after + 1] in _AGE_WORDS
+        ):
+            return None
+        # Labels: "Source 1", "Flight 17" - a number straight after a capitalised word.
+        if index > 1 and tokens[index - 1][0][:1].isupper() and tokens[index - 1][0].isalpha() \
+                and prev not in ("about", "around", "some", "nearly", "almost", "over", "up"):
+            return None
+
+        # Ranges: "10-20", "10 to 20", "two or three", "between 10 and 20".
+        first = index
+        high_value: float | None = None
+        number_end = after
+        between = prev in ("between", "from")
+        if vague is None and after + 1 < count and (
+            nxt in ("-", "to", "or") or (nxt == "and" and prev == "between")
+        ):
+            second = _parse_number(tokens, low, after + 1)
+            if second is not None and second[2] is None:
+                high_value = second[0]
+                number_end = second[1]
+        if high_value is not None:
+            # Scores and vote tallies are pairs, not ranges.
+            window = low[max(0, index - 3):index]
+            tail = low[number_end] if number_end < count else ""
+            if any(w in _SCORE_PREV for w in window) or tail in _SCORE_NEXT:
+                return None
+            a_text, b_text = word.replace(",", ""), tokens[number_end - 1][0].replace(",", "")
+            digits = len(a_text) + len(b_text)
+            if is_digits and a_text.isdigit() and b_text.isdigit() and digits >= 7:
+                return None  # "555-1234"
+            if high_value < value:
+                high_value = None
+                number_end = after
+        if high_value is not None and between:
+            first = index - 1
+
+        qualifier_kind = None
+        if first == index:
+            for size in range(min(_MAX_QUALIFIER, index), 0, -1):
+                kind = _QUALIFIERS.get(tuple(low[index - size:index]))
+                if kind is not None:
+                    qualifier_kind = kind
+                    first = index - size
+                    break
+        if high_value is None and number_end < count and low[number_end] in ("or", "and") and \
+                number_end + 1 < count and low[number_end + 1] in ("more", "so"):
+            # "15 or more" / "15 or so"
+            qualifier_kind = "lower" if low[number_end + 1] == "more" else "approx"
+            number_end += 2
+
+        # Streets: "10 Downing Street".
+        for look in range(number_end, min(number_end + 3, count)):
+            if low[look] in _STREET and tokens[look][0][:1].isupper():
+                return None
+            if not tokens[look][0][:1].isupper():
+                break
+
+        thing_words, last = self._thing(tokens, low, number_end)
+        head = thing_words[-1].lower().rstrip("'s") if thing_words else ""
+        if thing_words and (
+            thing_words[0].lower() in lex.units or thing_words[0].lower() in lex.durations
+            or head in lex.units or head in lex.durations or head in _MONTHS
+        ):
+            return None
+        if number_end < count and (low[number_end] in lex.units or low[number_end] in
+                                   lex.durations):
+            return None
+        if value == 1 and high_value is None and (not thing_words or nxt == "of"):
+            return None  # "one of the ...", "no one"
+        if not is_digits and vague is None and qualifier_kind is None and prev in _DEFINITE:
+            return None  # "the two nations", "both three" - a reference back, not a claim
+        thing_key = _thing_key(thing_words[-1], lex.things) if thing_words else None
+
+        low_bound, high_bound, qualifier = _interval(value, high_value, vague, qualifier_kind)
+        partitive = first >= 2 and low[first - 2] == "of" and low[first - 1] in ("the", "those")
+        return _Figure(
+            partitive=partitive,
+            first=first,
+            number_end=number_end,
+            last=max(last, number_end - 1),
+            low=low_bound,
+            high=high_bound,
+            qualifier=qualifier,
+            thing_words=thing_words,
+            thing_key=thing_key,
+        )
+
+    def _thing(self, tokens: list[Token], low: list[str], index: int) -> tuple[list[str], int]:
+        """The noun phrase after a number: up to four words, ending before a verb or preposition."""
+        count = len(tokens)
+        if index < count and low[index] == "of":
+            index += 1
+            if index < count and low[index] in ("the", "these", "those", "them", "its", "their"):
+                index += 1
+        words: list[str] = []
+        last = index - 1
+        while index < count and len(words) < 4:
+            word = tokens[index][0]
+            lower = low[index]
+            if not word[0].isalpha() or lower in _THING_STOP or self._action_at(low, index):
+                break
+            if lower.endswith("ing") and len(lower) > 5 and lower not in ("building", "buildings"):
+                break
+            if lower.endswith("ed") and len(lower) > 4:
+                following = low[index + 1] if index + 1 < count else ""
+                if not following[:1].isalpha() or following in _THING_STOP or following.endswith(
+                    "ed"
+                ):
+                    break
+            words.append(word)
+            last = index
+            index += 1
+        return words, last
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def _action_at(self, low: list[str], index: int) -> tuple[int, str] | None:
+        options = self._lex.actions.get(low[index])
+        if not options:
+            return None
+        for words, action in options:
+            if tuple(low[index:index + len(words)]) == words:
+                return len(words), action
+        return None
+
+    def _assign_actions(self, low: list[str], figures: list[_Figure]) -> None:
+        """Each verb goes to its nearest figure; each figure keeps its nearest verb."""
+        hard = _boundaries(low)
+        firsts = [f.first for f in figures]
+        best: dict[int, tuple[int, str]] = {}
+        index = 0
+        while index < len(low):
+            found = self._action_at(low, index)
+            if found is None:
+                index += 1
+                continue
+            size, action = found
+            v_first, v_last = index, index + size - 1
+            position = bisect.bisect_right(firsts, v_first)
+            options: list[tuple[int, int]] = []
+            for candidate in (position - 1, position):
+                if not 0 <= candidate < len(figures):
+                    continue
+                figure = figures[candidate]
+                if figure.first <= v_first <= figure.last:
+                    continue  # the verb is inside the thing phrase ("damaged buildings")
+                if v_last < figure.first:
+                    lo, hi = v_last, figure.first
+                else:
+                    lo, hi = figure.last, v_first
+                if hi - lo > MAX_ACTION_DISTANCE or hard[hi] != hard[lo]:
+                    continue
+                # Commas separate clauses softly: "..., injuring three" still works.
+                distance = (hi - lo) + 6 * sum(1 for k in range(lo, hi) if low[k] == ",")
+                if distance <= MAX_ACTION_DISTANCE:
+                    options.append((distance, candidate))
+            if options:
+                distance, candidate = min(options)
+                if candidate not in best or distance < best[candidate][0]:
+                    best[candidate] = (distance, action)
+            index += size
+        for candidate, (_, action) in best.items():
+            figures[candidate].action = action
+
+    def _inherit(
+        self, low: list[str], figures: list[_Figure], previous: _Figure | None
+    ) -> None:
+        """"Of those, 55 were shot down": a bare figure counts the thing counted just before."""
+        before = previous
+        for figure in figures:
+            if figure.thing_key is None and before is not None and before.thing_key is not None:
+                window = tuple(low[max(0, figure.first - 3):figure.first])
+                anaphora = any(
+                    _ends_with(window, phrase) or phrase in _windows(window, len(phrase))
+                    for phrase in _ANAPHORA
+                )
+                if (before.partitive and before is not previous) or anaphora:
+                    figure.thing_words = list(before.thing_words)
+                    figure.thing_key = before.thing_key
+                    figure.inherits = True
+                    including = "including" in low[max(0, figure.first - 3):figure.first]
+                    figure.including = including or (before.including and "and" in window)
+                    if figure.including and figure.action is None:
+                        figure.action = before.action
+            before = figure
+
+
+def _ends_with(window: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
+    return len(window) >= len(phrase) and window[-len(phrase):] == phrase
+
+
+def _windows(window: tuple[str, ...], size: int) -> set[tuple[str, ...]]:
+    return {window[i:i + size] for i in range(0, max(0, len(window) - size + 1))}
+
+
+def _boundaries(low: list[str]) -> list[int]:
+    """Hard clause ids: a verb never crosses a semicolon or a 'while'/'but' clause."""
+    ids: list[int] = []
+    current = 0
+    for word in low:
+        if word in (";", "(", ")") or word in _CLAUSE_WORDS:
+            current += 1
+        ids.append(current)
+    return ids
+
+
+def _clause_ids(tokens: list[Token]) -> list[int]:
+    ids: list[int] = []
+    current = 0
+    for word, _, _ in tokens:
+        if word in _CLAUSE_MARKS or word.lower() in _CLAUSE_WORDS:
+            current += 1
+        ids.append(current)
+    return ids
+
+
+def _place_for(
+    figure: _Figure,
+    tokens: list[Token],
+    token_starts: list[int],
+    spans: list[tuple[int, int, str]],
+    span_starts: list[int],
+    clauses: list[int],
+) -> str | None:
+    """The place named in the figure's clause, else the nearest one named before it."""
+    if not spans:
+        return None
+    clause = clauses[figure.first]
+    figure_start = tokens[figure.first][1]
+    # Only places within a few hundred characters can scope a figure; bisect keeps it cheap.
+    left = bisect.bisect_left(span_starts, figure_start - PLACE_REACH)
+    right = bisect.bisect_right(span_starts, figure_start + PLACE_REACH)
+    same: list[tuple[int, str]] = []
+    before: list[tuple[int, str]] = []
+    for span_start, _, place_id in spans[left:right]:
+        position = min(bisect.bisect_right(token_starts, span_start) - 1, len(tokens) - 1)
+        if position < 0:
+            continue
+        if clauses[position] == clause:
+            same.append((abs(span_start - figure_start), place_id))
+        elif span_start < figure_start:
+            before.append((figure_start - span_start, place_id))
+    if same:
+        return min(same)[1]
+    if before:
+        return min(before)[1]
+    return None
+
+
+def _claims(sentence: str) -> list[tuple[int, str | None]]:
+    """Attributions in a sentence as (position, claimant); None marks a bare pronoun ("it said")."""
+    claims: list[tuple[int, str | None]] = []
+    for match in _ACCORDING.finditer(sentence):
+        claims.append((match.start(), _tidy_claimant(match.group(1))))
+    for match in _SAID_AFTER.finditer(sentence):
+        claims.append((match.start(1), _tidy_claimant(match.group(1))))
+    for match in _SAID_BEFORE.finditer(sentence):
+        claims.append((match.start(1), _tidy_claimant(match.group(1))))
+    claims.sort(key=lambda claim: claim[0])
+    return claims
+
+
+def _nearest_claim(
+    claims: list[tuple[int, str | None]], position: int, sentence: str
+) -> str | None:
+    """The attribution nearest the figure, preferring one in the same while/but clause."""
+    if not claims:
+        return None
+    cuts = [m.start() for m in _HARD_CLAUSE.finditer(sentence)]
+    clause = bisect.bisect_right(cuts, position)
+    named = [
+        (bisect.bisect_right(cuts, at) != clause, abs(at - position), claim)
+        for at, claim in claims
+        if claim
+    ]
+    return min(named)[2] if named else None
+
+
+def _tidy_claimant(text: str) -> str | None:
+    text = text.strip(" \"'")
+    for lead in ("and ", "but ", "as ", "while ", "whereas ", "although ", "meanwhile "):
+        if text.lower().startswith(lead):
+            text = text[len(lead):]
+    words = text.split()
+    if not words or len(words) > 8 or text.lower() in _PRONOUNS:
+        return None
+    if any(ch.isdigit() for ch in text):
+        return None
+    return text
+
+
+def _thing_key(word: str, table: Mapping[str, str]) -> str:
+    """The normalised head noun: the [things] synonym if listed, else a rule-based singular."""
+    lower = word.lower()
+    if lower.endswith("'s"):
+        lower = lower[:-2]
+    lower = lower.rstrip("'")
+    if lower in table:
+        return str(table[lower])
+    if len(lower) > 4 and lower.endswith("ies"):
+        lower = lower[:-3] + "y"
+    elif lower.endswith(("ches", "shes", "sses", "xes", "zes")):
+        lower = lower[:-2]
+    elif lower.endswith("s") and not lower.endswith(("ss", "us", "is")) and len(lower) > 3:
+        lower = lower[:-1]
+    return str(table.get(lower, lower))
+
+
+def _interval(
+    value: float, high: float | None, vague: tuple[float, float] | None, kind: str | None
+) -> tuple[float | None, float | None, Qualifier]:
+    if vague is not None:
+        if kind == "upper":
+            return 0.0, vague[1], "upper_bound"
+        if kind in ("lower", "more"):
+            return vague[0], None, "lower_bound"
+        return vague[0], vague[1], "vague"
+    if high is not None:
+        return value, high, "range"
+    if kind == "upper":
+        return 0.0, value, "upper_bound"
+    if kind == "lower":
+        return value, None, "lower_bound"
+    if kind == "more":
+        return (value + 1 if value == int(value) else value), None, "lower_bound"
+    if kind == "fewer":
+        return 0.0, max(0.0, value - 1 if value == int(value) else value), "upper_bound"
+    if kind == "approx":
+        return value * 0.9, value * 1.1, "approximate"
+    if kind == "nearly":
+        return value * 0.9, value, "approximate"
+    return value, value, "exact"
+
+
+def _parse_number(
+    tokens: list[Token], low: list[str], index: int
+) -> tuple[float, int, tuple[float, float] | None] | None:
+    """Parse a number starting at tokens[index]: (value, next index, vague interval or None)."""
+    count = len(tokens)
+    word = low[index]
+    nxt = low[index + 1] if index + 1 < count else ""
+    if word[:1].isdigit():
+        if not _DIGITS.fullmatch(word):
+            return None
+        value = float(word.replace(",", ""))
+        after = index + 1
+        if nxt in ("thousand", "million", "billion"):
+            value *= _SCALES[nxt]
+            after += 1
+        return value, after, None
+    if word in ("tens", "hundreds") and nxt == "of" and index + 2 < count:
+        phrase = f"{word} of {low[index + 2]}"
+        if phrase in VAGUE:
+            return 0.0, index + 3, VAGUE[phrase]
+    if word in VAGUE:
+        return 0.0, index + 1, VAGUE[word]
+    if word in ("a", "an"):
+        if nxt == "dozen":
+            return 12.0, index + 2, None
+        if nxt in _SCALES:
+            return _SCALES[nxt], index + 2, None
+        return None
+    if word == "half" and nxt == "a" and index + 2 < count and low[index + 2] == "dozen":
+        return 6.0, index + 3, None
+    if word == "dozen":
+        return 12.0, index + 1, None
+    total = 0.0
+    current = 0.0
+    consumed = False
+    position = index
+    while position < count and position < index + 8:
+        part = low[position]
+        pieces = part.split("-")
+        if all(piece in NUMBER_WORDS for piece in pieces) and len(pieces) <= 2:
+            current += sum(NUMBER_WORDS[piece] for piece in pieces)
+        elif part in _SCALES and consumed:
+            current = (current or 1) * _SCALES[part]
+            if _SCALES[part] >= 1000:
+                total += current
+                current = 0
+        elif part == "and" and consumed and position + 1 < count and low[position + 1] in \
+                NUMBER_WORDS and low[position - 1] in _SCALES:
+            position += 1
+            continue
+        else:
+            break
+        consumed = True
+        position += 1
+    if not consumed:
+        return None
+    return total + current, position, None

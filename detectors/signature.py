@@ -1,0 +1,129 @@
+"""The event-signature extractor: article in; actors, places, figures and dates out."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+
+from detectors.cleaning import clean_text, normalise, split_sentences, tokenize
+from detectors.dates import event_date, find_dates
+from detectors.entities import FUNCTION_WORDS, EntityFinder
+from detectors.figures import NUMBER_WORDS, FigureFinder
+from detectors.lexicon import Lexicon
+from topics.articles import Article
+from topics.signatures import Signature
+
+log = logging.getLogger(__name__)
+
+Token = tuple[str, int, int]
+
+MAX_TERMS = 20
+# Only this much cleaned text is analysed (about 6,000 words, longer than any news story), so
+# a megabyte of junk costs the same bounded time as a long article.
+MAX_ANALYSED_CHARS = 40_000
+MAX_TITLE_CHARS = 500
+# Headline words say what the story is; they count this many times a body word.
+TITLE_WEIGHT = 3
+_TERM_STOP = FUNCTION_WORDS | frozenset(
+    """said says say told tell according would could should also like make made take taken
+    year years month months week weeks day days time times people new report reported reports
+    reporting news article january february march april may june july august september october
+    november december monday tuesday wednesday thursday friday saturday sunday however while
+    since among amid per via into onto well back get got going went come came want wants need
+    needs way ways part according added adding including include includes included whether
+    around around another other others many much more most several will shall can may might
+    must it's don't doesn't didn't isn't wasn't aren't that's there's he's she's they're we're
+    i'm you're via yet ago""".split()
+)
+
+
+class SignatureExtractor:
+    """Builds one article's Signature; deterministic, pure, and never raises on any text."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self._lexicon = lexicon
+        self._entities = EntityFinder(lexicon)
+        self._figures = FigureFinder(lexicon)
+
+    def extract(self, article: Article) -> Signature:
+        try:
+            return self._extract(article)
+        except Exception:
+            # A bug on one odd article must not stop the stream: log it, emit a bare signature.
+            log.exception("signature extraction failed for article %s", article.id)
+            return Signature(
+                article_id=article.id,
+                source=article.source,
+                published_at=article.published_at,
+                title=article.title,
+                event_date=article.published_at.date(),
+            )
+
+    def _extract(self, article: Article) -> Signature:
+        text, removed = clean_text(article.text, self._lexicon)
+        if len(text) > MAX_ANALYSED_CHARS:
+            cut = text.rfind(" ", MAX_ANALYSED_CHARS - 200, MAX_ANALYSED_CHARS)
+            text = text[: cut if cut > 0 else MAX_ANALYSED_CHARS]
+        title = " ".join(normalise(article.title[:MAX_TITLE_CHARS]).split())
+        spans = split_sentences(text)
+        tokens = tokenize(text)
+        sentences = _group(tokens, spans)
+        title_tokens = tokenize(title)
+
+        entities = self._entities.find(text, [toks for _, _, toks in sentences], title_tokens)
+        place_spans = sorted(entities.place_spans)
+        counts = self._figures.find(text, sentences, place_spans)
+        dates = find_dates(text, article.published_at, tokens)
+        title_dates = find_dates(title, article.published_at, title_tokens)
+        lead_end = spans[min(1, len(spans) - 1)][1] if spans else 0
+
+        return Signature(
+            article_id=article.id,
+            source=article.source,
+            published_at=article.published_at,
+            title=article.title,
+            actors=entities.actors,
+            locations=entities.locations,
+            counts=counts,
+            dates=dates,
+            event_date=event_date(title_dates, dates, lead_end, article.published_at),
+            terms=_terms(title_tokens, tokens),
+            furniture_chars=removed,
+        )
+
+
+def _group(tokens: list[Token], spans: list[tuple[int, int]]) -> list[tuple[int, int, list[Token]]]:
+    """Tokens grouped by sentence span, in one pass over both sorted lists."""
+    out: list[tuple[int, int, list[Token]]] = []
+    index = 0
+    for start, end in spans:
+        while index < len(tokens) and tokens[index][1] < start:
+            index += 1
+        first = index
+        while index < len(tokens) and tokens[index][2] <= end:
+            index += 1
+        out.append((start, end, tokens[first:index]))
+    return out
+
+
+def _terms(title_tokens: list[Token], tokens: list[Token]) -> list[str]:
+    """Distinctive lower-case content words, headline words weighted, for story matching."""
+    scores: Counter[str] = Counter()
+    first_seen: dict[str, int] = {}
+    position = 0
+    for weight, source in ((TITLE_WEIGHT, title_tokens), (1, tokens)):
+        for word, _, _ in source:
+            if not word[0].isalpha():
+                continue
+            lower = word.lower()
+            if lower.endswith("'s"):
+                lower = lower[:-2]
+            lower = lower.rstrip("'")
+            if len(lower) < 3 or lower in _TERM_STOP or lower in NUMBER_WORDS:
+                continue
+            scores[lower] += weight
+            if lower not in first_seen:
+                first_seen[lower] = position
+                position += 1
+    ranked = sorted(scores, key=lambda term: (-scores[term], first_seen[term]))
+    return ranked[:MAX_TERMS]
