@@ -23,7 +23,7 @@ INGEST_REASONS = (
     "unsupported_schema_version",
     "invalid",
 )
-PROCESSING_REASONS = ("extraction_failed", "state_failed")
+PROCESSING_REASONS = ("extraction_failed", "state_failed", "internal_error")
 REASONS = INGEST_REASONS + PROCESSING_REASONS
 
 

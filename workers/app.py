@@ -164,17 +164,35 @@ def create_app(
             while worker.pipeline is None:  # the start-up task builds it; rarely still pending
                 await asyncio.sleep(0.05)
             message = event.message
+            headers = message.headers or []
+            # The pipeline never raises (it dead-letters); an exception escaping here would
+            # make faust restart the agent and skip the message, so it is the pipeline's job.
             await worker.pipeline.handle(
                 Inbound(
                     value=message.value,
                     key=message.key,
-                    headers=dict(message.headers or []),
+                    headers=dict(headers.items() if isinstance(headers, dict) else headers),
                     topic=message.topic,
                     partition=message.partition,
                     offset=message.offset,
                 )
             )
             _observe_lag(worker, message.tp, message.offset)
+
+    @app.timer(interval=10.0)
+    async def refresh_lag() -> None:
+        # Per-message updates miss a stalled worker; refresh from the fetcher's view too.
+        try:
+            assignment = worker.app.consumer.assignment()
+        except Exception:
+            return
+        worker.metrics.consumer_lag.clear()
+        for tp in assignment:
+            if tp.topic != articles.get_topic_name():
+                continue
+            position = await worker.app.consumer.position(tp)
+            if position is not None:
+                _observe_lag(worker, tp, position - 1)
 
     return worker
 

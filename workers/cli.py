@@ -280,6 +280,9 @@ def _spawn_worker(settings: Settings) -> subprocess.Popen[bytes]:
     }
     # Replay's own worker serves no metrics unless asked, so it never fights a running one's port.
     env.setdefault("WIREWATCH_METRICS_PORT", "0")
+    # A group join waits half the session timeout; replay's single worker wants it short.
+    env.setdefault("WIREWATCH_SESSION_TIMEOUT_S", "2")
+    env.setdefault("WIREWATCH_HEARTBEAT_INTERVAL_S", "0.5")
     cmd = [sys.executable, "-m", "workers.cli", "run"]
     # Its logs go to our stderr; stdout stays for alerts.
     return subprocess.Popen(cmd, env=env, stdout=sys.stderr, stdin=subprocess.DEVNULL)

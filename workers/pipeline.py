@@ -76,7 +76,15 @@ class ArticlePipeline:
         started = time.perf_counter()
         self.metrics.articles_consumed.inc()
         self.metrics.last_article_timestamp.set(time.time())
-        outcome, alert_ids = await self._handle(msg)
+        try:
+            outcome, alert_ids = await self._handle(msg)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # A bug must not lose the article or stop the stream: it ends as a dead letter.
+            log.exception("internal error on %s[%d]@%d", msg.topic, msg.partition, msg.offset)
+            await self._deadletter(msg, "internal_error", f"{type(exc).__name__}: {exc}", None)
+            outcome, alert_ids = "deadlettered", []
         run_id = msg.headers.get(REPLAY_HEADER)
         if run_id is not None:
             seq = msg.headers.get(SEQ_HEADER, str(msg.offset).encode()).decode()

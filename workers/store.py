@@ -230,12 +230,32 @@ class StoryStore:
         await self._timed("alert_sent", mark)
 
     # -- gauges ---------------------------------------------------------------------------------
-    async def active_stories(self, since: datetime) -> int:
-        return int(
-            await self._timed(
-                "active", lambda: self._r.zcount(self._stories(), since.timestamp(), "+inf")
-            )
-        )
+    async def mark_emerging(self, story_id: str, at: datetime) -> None:
+        key = f"{self._p}:emerging"
+
+        async def mark() -> None:
+            pipe = self._r.pipeline(transaction=False)
+            pipe.zadd(key, {story_id: at.timestamp()})
+            pipe.expire(key, self._ttl)
+            await pipe.execute()
+
+        await self._timed("mark_emerging", mark)
+
+    async def counts(self, since: datetime) -> tuple[int, int]:
+        """(active stories, emerging stories) with activity at or after `since` (event time)."""
+
+        async def read() -> tuple[int, int]:
+            pipe = self._r.pipeline(transaction=False)
+            floor = since.timestamp()
+            pipe.zcount(self._stories(), floor, "+inf")
+            pipe.zcount(f"{self._p}:emerging", floor, "+inf")
+            # Keep the global sets bounded: stories far outside the window are gone from Redis.
+            pipe.zremrangebyscore(self._stories(), "-inf", floor - self._ttl)
+            pipe.zremrangebyscore(f"{self._p}:emerging", "-inf", floor - self._ttl)
+            active, emerging, _, _ = await pipe.execute()
+            return int(active), int(emerging)
+
+        return await self._timed("counts", read)
 
     # -- replay progress ------------------------------------------------------------------------
     async def replay_done(
