@@ -20,7 +20,9 @@ from pathlib import Path
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("path", type=Path)
     parser.add_argument("--limit", type=int, default=0, help="only the first N articles")
     args = parser.parse_args()
@@ -33,13 +35,17 @@ def main() -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
     wirewatch = str(Path(sys.executable).with_name("wirewatch"))
     started = time.perf_counter()
-    result = subprocess.run([wirewatch, "replay", tmp.name], env=env, capture_output=True, check=False)
+    result = subprocess.run(
+        [wirewatch, "replay", tmp.name], env=env, capture_output=True, check=False
+    )
     elapsed = time.perf_counter() - started
     os.unlink(tmp.name)
     if result.returncode != 0:
         sys.stderr.write(result.stderr.decode()[-4000:])
         return result.returncode
-    kinds = collections.Counter(json.loads(line)["kind"] for line in result.stdout.decode().splitlines())
+    kinds = collections.Counter(
+        json.loads(line)["kind"] for line in result.stdout.decode().splitlines()
+    )
     print(f"articles            {len(lines)}")
     print(f"wall time (s)       {elapsed:.1f}  (includes ~3 s of broker/Redis/worker start-up)")
     print(f"articles/s          {len(lines) / elapsed:.1f}")

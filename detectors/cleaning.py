@@ -7,27 +7,58 @@ import unicodedata
 
 from detectors.lexicon import Lexicon
 
-_MAP = (
-    {
-        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'",
-        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-        "\u00ab": '"', "\u00bb": '"',
-        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2212": "-",
-        "\u2014": " - ", "\u2015": " - ",
-        "\u00a0": " ", "\u200b": "", "\u200c": "", "\u200d": "", "\u2060": "", "\ufeff": "",
-        "\u00ad": "", "\r": "\n", "\t": " ", "\u2028": "\n", "\u2029": "\n",
-    }
-)
+_MAP = {
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201a": "'",
+    "\u201b": "'",
+    "\u2032": "'",
+    "`": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u201e": '"',
+    "\u201f": '"',
+    "\u2033": '"',
+    "\u00ab": '"',
+    "\u00bb": '"',
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2012": "-",
+    "\u2013": "-",
+    "\u2212": "-",
+    "\u2014": " - ",
+    "\u2015": " - ",
+    "\u00a0": " ",
+    "\u200b": "",
+    "\u200c": "",
+    "\u200d": "",
+    "\u2060": "",
+    "\ufeff": "",
+    "\u00ad": "",
+    "\r": "\n",
+    "\t": " ",
+    "\u2028": "\n",
+    "\u2029": "\n",
+}
 _REPLACEMENTS = tuple(_MAP.items())
 # Dotted abbreviations would otherwise end sentences and split names ("U.S. troops").
 _DOTTED = re.compile(r"\b(U\.S\.A?|U\.K\.|U\.N\.|E\.U\.|a\.m\.|p\.m\.)(?!\w)", re.IGNORECASE)
 _DOTTED_MARKERS = (".S.", ".s.", ".K.", ".k.", ".N.", ".n.", ".U.", ".u.", ".m.", ".M.")
-_DOTTED_MAP = {"u.s.": "US", "u.s.a": "USA", "u.k.": "UK", "u.n.": "UN", "e.u.": "EU",
-               "a.m.": "am", "p.m.": "pm"}
+_DOTTED_MAP = {
+    "u.s.": "US",
+    "u.s.a": "USA",
+    "u.k.": "UK",
+    "u.n.": "UN",
+    "e.u.": "EU",
+    "a.m.": "am",
+    "p.m.": "pm",
+}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile(r"[ \f\v]{2,}")
 _MARKDOWN_LINK = re.compile(r"\[[^\[\]\n]{0,300}\]\([^()\s]{0,500}\)")
-_URL = re.compile(r"(?:\bhttps?://|\bwww\.)[^\s<>\"]{1,2000}|\b[\w.+-]{1,64}@[\w-]{1,63}\.[\w.]{2,63}")
+_URL = re.compile(
+    r"(?:\bhttps?://|\bwww\.)[^\s<>\"]{1,2000}|\b[\w.+-]{1,64}@[\w-]{1,63}\.[\w.]{2,63}"
+)
 _EMPHASIS = re.compile(r"\*{2,3}|_{2,3}|^#{1,6}\s")
 _AGO = re.compile(r"^\d{1,3}\s?(?:s|m|h|d|mins?|hrs?|hours?|days?)\s+ago$", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[|\u2022\u00b7]")
@@ -37,10 +68,51 @@ _SENTENCE_END = re.compile(r"[.!?]{1,3}[\"')\]]{0,2}(?=\s)|\n")
 _LAST_WORD = re.compile(r"(\w{1,12})$")
 _ABBREVIATIONS = frozenset(
     {
-        "mr", "mrs", "ms", "dr", "st", "gen", "lt", "col", "sgt", "capt", "gov", "sen", "rep",
-        "prof", "no", "vs", "etc", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
-        "sept", "oct", "nov", "dec", "inc", "ltd", "co", "corp", "jr", "sr", "mt", "ft", "approx",
-        "est", "fig", "vol", "maj", "adm", "cmdr", "rev",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "st",
+        "gen",
+        "lt",
+        "col",
+        "sgt",
+        "capt",
+        "gov",
+        "sen",
+        "rep",
+        "prof",
+        "no",
+        "vs",
+        "etc",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "jr",
+        "sr",
+        "mt",
+        "ft",
+        "approx",
+        "est",
+        "fig",
+        "vol",
+        "maj",
+        "adm",
+        "cmdr",
+        "rev",
     }
 )
 # A line this long is a paragraph of story: drop only the furniture sentence inside it.
@@ -69,7 +141,7 @@ def _is_link_list(line: str) -> bool:
     if len(line) >= SHORT_LINE or _SEPARATORS.search(line) is None:
         return False
     separators = len(_SEPARATORS.findall(line))
-    return separators >= 2 or line[-1] not in ".!?\""
+    return separators >= 2 or line[-1] not in '.!?"'
 
 
 def _drop_furniture_sentences(line: str, lexicon: Lexicon) -> tuple[str, int]:
@@ -118,7 +190,7 @@ def clean_text(text: str, lexicon: Lexicon) -> tuple[str, int]:
         # A footer phrase ends the story only in its second half: mid-story it may be a
         # stray link, and cutting there would throw the rest of the story away.
         if cut is not None and cut.match(probe) and position >= total * 0.4:
-            removed += len(line) + sum(len(rest.strip()) for rest in lines[index + 1:])
+            removed += len(line) + sum(len(rest.strip()) for rest in lines[index + 1 :])
             break
         if (
             _is_link_list(line)
@@ -159,9 +231,10 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
                     or (len(last.group(1)) == 1 and last.group(1).isupper())
                 ):
                     continue
-            following = text[match.end():match.end() + 4].lstrip()
-            if following and not (following[0].isupper() or following[0].isdigit()
-                                  or following[0] in "\"'("):
+            following = text[match.end() : match.end() + 4].lstrip()
+            if following and not (
+                following[0].isupper() or following[0].isdigit() or following[0] in "\"'("
+            ):
                 continue
         end = match.end() if match.group(0) != "\n" else match.start()
         _append_span(text, start, end, spans)

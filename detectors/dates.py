@@ -13,10 +13,30 @@ from detectors.cleaning import tokenize
 from topics.signatures import DateMention, Granularity
 
 _MONTH_NUMBERS: dict[str, int] = {
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
-    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
-    "oct": 10, "nov": 11, "dec": 12,
+    "january": 1,
+    "february": 2,
+    "march": 3,
+    "april": 4,
+    "may": 5,
+    "june": 6,
+    "july": 7,
+    "august": 8,
+    "september": 9,
+    "october": 10,
+    "november": 11,
+    "december": 12,
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "sept": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
 }
 # Month names must be capitalised: "may" and "march" are also ordinary words.
 _MONTH = (
@@ -107,8 +127,9 @@ class _Resolver:
         if words == ["yesterday"] or words == ["last", "night"]:
             return today - timedelta(days=1), "day"
         # "Overnight" in a wire story means the night that ended on the publication morning.
-        if len(words) == 1 or (words[0] == "this" and words[1] in ("morning", "afternoon",
-                                                                  "evening")):
+        if len(words) == 1 or (
+            words[0] == "this" and words[1] in ("morning", "afternoon", "evening")
+        ):
             return today, "day"
         shift = {"last": -1, "this": 0, "next": 1}[words[0]]
         if words[1] == "week":
@@ -127,8 +148,11 @@ _TRIGGERS: dict[str, str] = {
     **{str(year): "year" for year in range(1800, 2200)},
     **{name.capitalize(): "month" for name in _MONTH_NUMBERS},
     **{name.capitalize(): "weekday" for name in _WEEKDAYS},
-    **{form: "relative" for word in _RELATIVE_STARTS
-       for form in (word, word.capitalize(), word.upper())},
+    **{
+        form: "relative"
+        for word in _RELATIVE_STARTS
+        for form in (word, word.capitalize(), word.upper())
+    },
 }
 
 
@@ -192,8 +216,7 @@ def find_dates(
             return
         taken.append((match.start(), match.end()))
         found.append(
-            DateMention(text=match.group(0), date=day, granularity=granularity,
-                        start=match.start())
+            DateMention(text=match.group(0), date=day, granularity=granularity, start=match.start())
         )
 
     for match in iso:

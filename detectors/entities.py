@@ -12,22 +12,103 @@ Token = tuple[str, int, int]
 # A place name right after one of these is where something happens, not who acts.
 LOCATIVE = frozenset(
     {
-        "in", "at", "to", "into", "from", "over", "near", "across", "around", "outside", "inside",
-        "towards", "toward", "throughout", "within", "above", "via", "through", "beyond", "off",
-        "visiting", "visit", "visits", "visited", "reached", "arrived", "entered", "entering",
-        "of", "on", "onto", "under", "below", "between", "along",
+        "in",
+        "at",
+        "to",
+        "into",
+        "from",
+        "over",
+        "near",
+        "across",
+        "around",
+        "outside",
+        "inside",
+        "towards",
+        "toward",
+        "throughout",
+        "within",
+        "above",
+        "via",
+        "through",
+        "beyond",
+        "off",
+        "visiting",
+        "visit",
+        "visits",
+        "visited",
+        "reached",
+        "arrived",
+        "entered",
+        "entering",
+        "of",
+        "on",
+        "onto",
+        "under",
+        "below",
+        "between",
+        "along",
     }
 )
 # A capital followed by one of these is acting ("Pyongyang is aiding", "Moscow said").
 _ACTING_NEXT = frozenset(
     {
-        "is", "was", "has", "had", "have", "said", "says", "will", "would", "wants", "wanted",
-        "accused", "accuses", "denied", "denies", "claimed", "claims", "insists", "insisted",
-        "warned", "warns", "announced", "announces", "aiding", "aids", "aided", "supports",
-        "supported", "responded", "rejected", "rejects", "condemned", "condemns", "called",
-        "calls", "sent", "sends", "launched", "plans", "planned", "threatened", "threatens",
-        "agreed", "agrees", "refused", "refuses", "hopes", "believes", "sees", "may", "might",
-        "could", "should", "must", "did", "does", "to",
+        "is",
+        "was",
+        "has",
+        "had",
+        "have",
+        "said",
+        "says",
+        "will",
+        "would",
+        "wants",
+        "wanted",
+        "accused",
+        "accuses",
+        "denied",
+        "denies",
+        "claimed",
+        "claims",
+        "insists",
+        "insisted",
+        "warned",
+        "warns",
+        "announced",
+        "announces",
+        "aiding",
+        "aids",
+        "aided",
+        "supports",
+        "supported",
+        "responded",
+        "rejected",
+        "rejects",
+        "condemned",
+        "condemns",
+        "called",
+        "calls",
+        "sent",
+        "sends",
+        "launched",
+        "plans",
+        "planned",
+        "threatened",
+        "threatens",
+        "agreed",
+        "agrees",
+        "refused",
+        "refuses",
+        "hopes",
+        "believes",
+        "sees",
+        "may",
+        "might",
+        "could",
+        "should",
+        "must",
+        "did",
+        "does",
+        "to",
     }
 )
 # "sanctions against Moscow", "ties between Tokyo and Seoul": the government, not the city.
@@ -37,10 +118,35 @@ _ACTING_PREV = frozenset(
 # "Kyiv's Obolon district", "Odesa's port": a possessive that still names a place.
 _PLACE_NOUNS = frozenset(
     {
-        "port", "district", "region", "city", "centre", "center", "outskirts", "suburbs",
-        "suburb", "streets", "street", "airport", "residents", "mayor", "downtown",
-        "harbour", "harbor", "river", "skyline", "metro", "subway", "neighbourhood",
-        "neighborhood", "old", "northern", "southern", "eastern", "western", "central",
+        "port",
+        "district",
+        "region",
+        "city",
+        "centre",
+        "center",
+        "outskirts",
+        "suburbs",
+        "suburb",
+        "streets",
+        "street",
+        "airport",
+        "residents",
+        "mayor",
+        "downtown",
+        "harbour",
+        "harbor",
+        "river",
+        "skyline",
+        "metro",
+        "subway",
+        "neighbourhood",
+        "neighborhood",
+        "old",
+        "northern",
+        "southern",
+        "eastern",
+        "western",
+        "central",
     }
 )
 # Capitalised words that start sentences or headlines but never names.
@@ -78,8 +184,16 @@ _NOT_PERSON = frozenset(
 )
 _CONNECTORS = frozenset({"of", "the", "de", "von", "der", "van", "al", "bin", "la", "le", "du"})
 _GOVERNMENT_LOWER = frozenset(
-    {"government", "ministry", "cabinet", "parliament", "military", "leadership", "regime",
-     "authorities"}
+    {
+        "government",
+        "ministry",
+        "cabinet",
+        "parliament",
+        "military",
+        "leadership",
+        "regime",
+        "authorities",
+    }
 )
 
 
@@ -145,7 +259,7 @@ def _split_tokens(tokens: list[Token]) -> list[Token]:
 
 def _headline(tokens: list[Token]) -> bool:
     """Title Case lines (a headline repeated in the body) make every word look like a name."""
-    if tokens and tokens[-1][0] in ".!?\"":
+    if tokens and tokens[-1][0] in '.!?"':
         return False
     words = [t[0] for t in tokens if t[0][:1].isalpha() and len(t[0]) > 3]
     if len(words) < 5:
@@ -173,9 +287,7 @@ class EntityFinder:
         for tokens in sentences:
             if len(found.actors) + len(found.locations) >= 2 * MAX_ENTITIES:
                 break
-            self._sentence(
-                _split_tokens(tokens), found, dynamic=not _headline(tokens), spans=True
-            )
+            self._sentence(_split_tokens(tokens), found, dynamic=not _headline(tokens), spans=True)
         self._resolve_singles(found)
         return Entities(
             actors=list(found.actors.values())[:MAX_ENTITIES],
@@ -217,7 +329,13 @@ class EntityFinder:
             index = max(end, index + 1)
 
     def _run(
-        self, tokens: list[Token], first: int, stop: int, found: _Found, *, dynamic: bool,
+        self,
+        tokens: list[Token],
+        first: int,
+        stop: int,
+        found: _Found,
+        *,
+        dynamic: bool,
         spans: bool,
     ) -> None:
         """Resolve tokens[first:stop], a run of capitalised words."""
@@ -243,11 +361,7 @@ class EntityFinder:
         after = stop
         if after < len(tokens) and tokens[after][0].lower() == "border":
             after += 1
-        if (
-            not possessive_last
-            and after < len(tokens)
-            and tokens[after][0].lower() in REGION_WORDS
-        ):
+        if not possessive_last and after < len(tokens) and tokens[after][0].lower() in REGION_WORDS:
             self._region(tokens, first, stop, after, found, spans=spans)
             return
 
@@ -267,7 +381,7 @@ class EntityFinder:
             offset = index - first
             longest = min(MAX_NAME_WORDS, stop - index, lex.first_words.get(lows[offset], 0))
             for size in range(longest, 0, -1):
-                key = lows[offset] if size == 1 else " ".join(lows[offset:offset + size])
+                key = lows[offset] if size == 1 else " ".join(lows[offset : offset + size])
                 entry = lex.names.get(key)
                 if entry is None:
                     continue
@@ -296,7 +410,11 @@ class EntityFinder:
         self._flush_unknown(tokens, unknown, found, dynamic, sentence_start)
 
     def _flush_unknown(
-        self, tokens: list[Token], indexes: list[int], found: _Found, dynamic: bool,
+        self,
+        tokens: list[Token],
+        indexes: list[int],
+        found: _Found,
+        dynamic: bool,
         sentence_start: bool,
     ) -> None:
         """Unmatched capitalised words: a new person (2-3 words) or perhaps a known surname."""
@@ -367,20 +485,30 @@ class EntityFinder:
         surface = " ".join(_strip_possessive(tokens[i][0])[0] for i in range(first, stop))
         if owner is not None and start:
             self._entry(owner, tokens, first, first + start, found, spans=True)
-        body = lowers[start:last + 1]
+        body = lowers[start : last + 1]
         if owner is not None and (
-            any(w in lex.government_words for w in body)
-            or " ".join(body) in lex.government_words
+            any(w in lex.government_words for w in body) or " ".join(body) in lex.government_words
         ):
             iso = owner.id.split(":", 1)[1]
-            self._add_actor(found, f"gov:{iso}", f"Government of {lex.countries.get(iso, iso)}",
-                            "government", surface)
+            self._add_actor(
+                found,
+                f"gov:{iso}",
+                f"Government of {lex.countries.get(iso, iso)}",
+                "government",
+                surface,
+            )
         else:
             self._add_actor(found, f"org:{slugify(surface)}", surface, "organisation", surface)
         return True
 
     def _region(
-        self, tokens: list[Token], first: int, stop: int, word_at: int, found: _Found, *,
+        self,
+        tokens: list[Token],
+        first: int,
+        stop: int,
+        word_at: int,
+        found: _Found,
+        *,
         spans: bool,
     ) -> None:
         lex = self._lex
@@ -396,15 +524,18 @@ class EntityFinder:
         name = " ".join(tokens[i][0] for i in range(name_first, stop))
         region_word = tokens[word_at][0].lower()
         surface_end = tokens[word_at][2]
-        surface = " ".join(t[0] for t in tokens[name_first:word_at + 1])
+        surface = " ".join(t[0] for t in tokens[name_first : word_at + 1])
         within: str | None = None
         if name_first > 0:
             base, possessive = _strip_possessive(tokens[name_first - 1][0])
             entry = lex.names.get(name_key(base))
             if possessive and entry is not None:
                 within = (
-                    f"iso:{entry.id.split(':', 1)[1]}" if entry.kind in ("country", "demonym")
-                    else entry.id if entry.kind == "place" else None
+                    f"iso:{entry.id.split(':', 1)[1]}"
+                    if entry.kind in ("country", "demonym")
+                    else entry.id
+                    if entry.kind == "place"
+                    else None
                 )
         place_id = lex.regions.get(name_key(name))
         if place_id is not None:
@@ -420,7 +551,13 @@ class EntityFinder:
     # -- one known name ----------------------------------------------------------------------
 
     def _entry(
-        self, entry: Entry, tokens: list[Token], first: int, stop: int, found: _Found, *,
+        self,
+        entry: Entry,
+        tokens: list[Token],
+        first: int,
+        stop: int,
+        found: _Found,
+        *,
         spans: bool,
     ) -> None:
         lex = self._lex
@@ -435,16 +572,26 @@ class EntityFinder:
         if entry.kind == "demonym":
             iso = entry.id.split(":", 1)[1]
             if self._government_follows(tokens, stop):
-                self._add_actor(found, f"gov:{iso}", f"Government of {entry.name}", "government",
-                                f"{base} {nxt}")
+                self._add_actor(
+                    found,
+                    f"gov:{iso}",
+                    f"Government of {entry.name}",
+                    "government",
+                    f"{base} {nxt}",
+                )
                 return
             self._add_actor(found, entry.id, entry.name, "country", base)
             return
         if entry.kind == "country":
             iso = entry.id.split(":", 1)[1]
             if possessive and self._government_follows(tokens, stop):
-                self._add_actor(found, f"gov:{iso}", f"Government of {entry.name}", "government",
-                                f"{surface} {nxt}")
+                self._add_actor(
+                    found,
+                    f"gov:{iso}",
+                    f"Government of {entry.name}",
+                    "government",
+                    f"{surface} {nxt}",
+                )
                 return
             if prev in LOCATIVE and not possessive:
                 self._add_location(found, f"iso:{iso}", entry.name, "country", None, base)
@@ -457,8 +604,13 @@ class EntityFinder:
             info = lex.places.get(entry.id)
             if entry.capital_of and self._capital_acts(possessive, prev, nxt, nxt_lower):
                 iso = entry.capital_of
-                self._add_actor(found, f"gov:{iso}", f"Government of {lex.countries.get(iso, iso)}",
-                                "government", base)
+                self._add_actor(
+                    found,
+                    f"gov:{iso}",
+                    f"Government of {lex.countries.get(iso, iso)}",
+                    "government",
+                    base,
+                )
                 return
             level = info.level if info else "place"
             within = info.within if info else None
@@ -502,7 +654,10 @@ class EntityFinder:
             if len(found.actors) >= MAX_ENTITIES:
                 return
             found.actors[actor_id] = Actor(
-                id=actor_id, name=name, kind=kind, mentions=[mention]  # type: ignore[arg-type]
+                id=actor_id,
+                name=name,
+                kind=kind,  # type: ignore[arg-type]
+                mentions=[mention],
             )
         elif mention not in actor.mentions and len(actor.mentions) < 20:
             found.actors[actor_id] = actor.model_copy(
@@ -518,7 +673,10 @@ class EntityFinder:
             if len(found.locations) >= MAX_ENTITIES:
                 return
             found.locations[place_id] = Location(
-                id=place_id, name=name, level=level, within=within,  # type: ignore[arg-type]
+                id=place_id,
+                name=name,
+                level=level,  # type: ignore[arg-type]
+                within=within,
                 mentions=[mention],
             )
         elif mention not in location.mentions and len(location.mentions) < 20:

@@ -14,14 +14,39 @@ Token = tuple[str, int, int]
 
 _DIGITS = re.compile(r"\d{1,3}(?:,\d{3}){1,4}(?:\.\d{1,3})?|\d{1,12}(?:\.\d{1,6})?")
 NUMBER_WORDS: dict[str, int] = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
-    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-    "eighty": 80, "ninety": 90,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
 }
 _SCALES: dict[str, float] = {
-    "hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000,
+    "hundred": 100,
+    "thousand": 1_000,
+    "million": 1_000_000,
+    "billion": 1_000_000_000,
 }
 # Vague plurals as intervals: "dozens" is at least two dozen and fewer than a hundred.
 VAGUE: dict[str, tuple[float, float]] = {
@@ -36,30 +61,53 @@ VAGUE: dict[str, tuple[float, float]] = {
 }
 # Qualifier phrases before a number, and how each shapes the interval.
 _QUALIFIERS: dict[tuple[str, ...], str] = {
-    ("up", "to"): "upper", ("as", "many", "as"): "upper", ("no", "more", "than"): "upper",
-    ("not", "more", "than"): "upper", ("at", "most"): "upper", ("a", "maximum", "of"): "upper",
+    ("up", "to"): "upper",
+    ("as", "many", "as"): "upper",
+    ("no", "more", "than"): "upper",
+    ("not", "more", "than"): "upper",
+    ("at", "most"): "upper",
+    ("a", "maximum", "of"): "upper",
     ("as", "much", "as"): "upper",
-    ("at", "least"): "lower", ("no", "fewer", "than"): "lower", ("no", "less", "than"): "lower",
-    ("not", "less", "than"): "lower", ("a", "minimum", "of"): "lower",
+    ("at", "least"): "lower",
+    ("no", "fewer", "than"): "lower",
+    ("no", "less", "than"): "lower",
+    ("not", "less", "than"): "lower",
+    ("a", "minimum", "of"): "lower",
     ("upwards", "of"): "lower",
-    ("more", "than"): "more", ("over",): "more", ("in", "excess", "of"): "more",
+    ("more", "than"): "more",
+    ("over",): "more",
+    ("in", "excess", "of"): "more",
     ("above",): "more",
-    ("fewer", "than"): "fewer", ("less", "than"): "fewer", ("under",): "fewer",
+    ("fewer", "than"): "fewer",
+    ("less", "than"): "fewer",
+    ("under",): "fewer",
     ("below",): "fewer",
-    ("about",): "approx", ("around",): "approx", ("approximately",): "approx",
-    ("some",): "approx", ("roughly",): "approx", ("an", "estimated"): "approx",
-    ("estimated",): "approx", ("approx",): "approx", ("circa",): "approx",
-    ("an", "approximate"): "approx", ("round", "about"): "approx",
-    ("nearly",): "nearly", ("almost",): "nearly", ("close", "to"): "nearly",
-    ("just", "under"): "nearly", ("just", "shy", "of"): "nearly",
+    ("about",): "approx",
+    ("around",): "approx",
+    ("approximately",): "approx",
+    ("some",): "approx",
+    ("roughly",): "approx",
+    ("an", "estimated"): "approx",
+    ("estimated",): "approx",
+    ("approx",): "approx",
+    ("circa",): "approx",
+    ("an", "approximate"): "approx",
+    ("round", "about"): "approx",
+    ("nearly",): "nearly",
+    ("almost",): "nearly",
+    ("close", "to"): "nearly",
+    ("just", "under"): "nearly",
+    ("just", "shy", "of"): "nearly",
 }
 _ANY_DIGIT = re.compile(r"\d")
 # Words that can start a figure written out: a sentence without one (or a digit) is skipped.
 _NUMBERISH = frozenset(
     [*NUMBER_WORDS, *VAGUE, *_SCALES, "dozen", "tens", "half"]
-    + [f"{tens}-{unit}" for tens in ("twenty", "thirty", "forty", "fifty", "sixty", "seventy",
-                                     "eighty", "ninety")
-       for unit in ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")]
+    + [
+        f"{tens}-{unit}"
+        for tens in ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+        for unit in ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+    ]
 )
 _MAX_QUALIFIER = max(len(words) for words in _QUALIFIERS)
 _MONTHS = frozenset(
@@ -68,15 +116,72 @@ _MONTHS = frozenset(
 )
 _CURRENCY = frozenset({"$", "£", "€", "¥", "₴", "₽", "#", "+", "№"})
 _CLOCK = frozenset({"am", "pm", "a.m", "p.m", "o'clock", "gmt", "utc", "bst", "cet", "est"})
-_AGE_WORDS = frozenset({"year-old", "years-old", "month-old", "months-old", "week-old",
-                        "day-old", "year-olds"})
-_SCORE_PREV = frozenset({"voted", "vote", "votes", "won", "win", "wins", "lost", "lose", "beat",
-                         "beating", "defeated", "drew", "draw", "score", "scored", "scoreline",
-                         "margin", "tally", "led", "leading", "trailed", "trailing"})
-_SCORE_NEXT = frozenset({"win", "victory", "defeat", "loss", "draw", "votes", "vote", "lead",
-                         "margin", "scoreline", "in", "against", "with"})
-_STREET = frozenset({"street", "st", "road", "rd", "avenue", "ave", "lane", "boulevard", "blvd",
-                     "way", "drive", "place", "square", "terrace", "crescent", "court"})
+_AGE_WORDS = frozenset(
+    {"year-old", "years-old", "month-old", "months-old", "week-old", "day-old", "year-olds"}
+)
+_SCORE_PREV = frozenset(
+    {
+        "voted",
+        "vote",
+        "votes",
+        "won",
+        "win",
+        "wins",
+        "lost",
+        "lose",
+        "beat",
+        "beating",
+        "defeated",
+        "drew",
+        "draw",
+        "score",
+        "scored",
+        "scoreline",
+        "margin",
+        "tally",
+        "led",
+        "leading",
+        "trailed",
+        "trailing",
+    }
+)
+_SCORE_NEXT = frozenset(
+    {
+        "win",
+        "victory",
+        "defeat",
+        "loss",
+        "draw",
+        "votes",
+        "vote",
+        "lead",
+        "margin",
+        "scoreline",
+        "in",
+        "against",
+        "with",
+    }
+)
+_STREET = frozenset(
+    {
+        "street",
+        "st",
+        "road",
+        "rd",
+        "avenue",
+        "ave",
+        "lane",
+        "boulevard",
+        "blvd",
+        "way",
+        "drive",
+        "place",
+        "square",
+        "terrace",
+        "crescent",
+        "court",
+    }
+)
 # Words that end the noun phrase naming what is counted.
 _THING_STOP = frozenset(
     """a an the and or but nor of in on at to by with from into over under after before during
@@ -89,15 +194,37 @@ _THING_STOP = frozenset(
     another such per each every all both either neither overnight today yesterday said says
     reported according last next""".split()
 )
-_ANAPHORA = (("of", "those"), ("of", "them"), ("of", "which"), ("of", "these"), ("another",),
-             ("including",), ("and",), ("while",))
-_DEFINITE = frozenset({"the", "these", "those", "both", "its", "their", "his", "her", "our",
-                       "all"})
+_ANAPHORA = (
+    ("of", "those"),
+    ("of", "them"),
+    ("of", "which"),
+    ("of", "these"),
+    ("another",),
+    ("including",),
+    ("and",),
+    ("while",),
+)
+_DEFINITE = frozenset({"the", "these", "those", "both", "its", "their", "his", "her", "our", "all"})
 _CLAUSE_WORDS = frozenset({"while", "whereas", "but", "although", "though"})
-_CLAUSE_MARKS = frozenset({",", ";", ":", "(", ")", "-", "\""})
+_CLAUSE_MARKS = frozenset({",", ";", ":", "(", ")", "-", '"'})
 _HARD_CLAUSE = re.compile(r";|\b(?:while|whereas|but|although)\b")
-_PRONOUNS = frozenset({"it", "he", "she", "they", "we", "i", "you", "this", "that", "which",
-                       "who", "there", "officials said"})
+_PRONOUNS = frozenset(
+    {
+        "it",
+        "he",
+        "she",
+        "they",
+        "we",
+        "i",
+        "you",
+        "this",
+        "that",
+        "which",
+        "who",
+        "there",
+        "officials said",
+    }
+)
 _SPEECH = (
     r"(?:said|says|reported|reports|claimed|claims|told|announced|stated|confirmed|added"
     r"|estimated|warned)"
@@ -178,16 +305,14 @@ class FigureFinder:
                     continue
                 counts.append(
                     Count(
-                        text=text[tokens[figure.first][1]:tokens[figure.number_end - 1][2]],
+                        text=text[tokens[figure.first][1] : tokens[figure.number_end - 1][2]],
                         low=_round(figure.low),
                         high=_round(figure.high),
                         qualifier=figure.qualifier,
                         thing=" ".join(figure.thing_words) or None,
                         thing_key=figure.thing_key,
                         action=figure.action,
-                        claimant=_nearest_claim(
-                            claims, tokens[figure.first][1] - start, sentence
-                        ),
+                        claimant=_nearest_claim(claims, tokens[figure.first][1] - start, sentence),
                         place=_place_for(figure, tokens, token_starts, spans, span_starts, clauses),
                         sentence=sentence,
                         start=tokens[figure.first][1],
@@ -249,13 +374,22 @@ class FigureFinder:
         if prev in _CURRENCY or nxt in ("%", "per", "percent") or nxt in _CLOCK:
             return None
         if is_digits:
-            if index > 0 and tokens[index - 1][2] == tokens[index][1] and (
-                tokens[index - 1][0][-1].isalnum() or tokens[index - 1][0] in ":./"
+            if (
+                index > 0
+                and tokens[index - 1][2] == tokens[index][1]
+                and (tokens[index - 1][0][-1].isalnum() or tokens[index - 1][0] in ":./")
             ):
                 return None
-            if after < count and tokens[after][1] == tokens[after - 1][2] and (
-                tokens[after][0][0].isalnum() or (
-                    tokens[after][0] in ":./" and after + 1 < count and low[after + 1][:1].isdigit()
+            if (
+                after < count
+                and tokens[after][1] == tokens[after - 1][2]
+                and (
+                    tokens[after][0][0].isalnum()
+                    or (
+                        tokens[after][0] in ":./"
+                        and after + 1 < count
+                        and low[after + 1][:1].isdigit()
+                    )
                 )
             ):
                 return None
@@ -264,22 +398,33 @@ class FigureFinder:
                 return None  # a year
             if len(plain) > 1 and plain[0] == "0" and "." not in plain:
                 return None  # an id or phone fragment
-            if after < count and low[after][:1].isdigit() and tokens[after][1] <= (
-                tokens[after - 1][2] + 1
+            if (
+                after < count
+                and low[after][:1].isdigit()
+                and tokens[after][1] <= (tokens[after - 1][2] + 1)
             ):
                 return None  # digit groups separated by spaces: a phone number or code
         # Dates: "August 6", "6 August".
-        if prev in _MONTHS or nxt in _MONTHS or (nxt == "of" and after + 1 < count
-                                                 and low[after + 1] in _MONTHS):
+        if (
+            prev in _MONTHS
+            or nxt in _MONTHS
+            or (nxt == "of" and after + 1 < count and low[after + 1] in _MONTHS)
+        ):
             return None
         # Ages: "a 20-year-old man", "aged 20".
-        if prev in ("aged", "age", "ages") or nxt in _AGE_WORDS or (
-            nxt == "-" and after + 1 < count and low[after + 1] in _AGE_WORDS
+        if (
+            prev in ("aged", "age", "ages")
+            or nxt in _AGE_WORDS
+            or (nxt == "-" and after + 1 < count and low[after + 1] in _AGE_WORDS)
         ):
             return None
         # Labels: "Source 1", "Flight 17" - a number straight after a capitalised word.
-        if index > 1 and tokens[index - 1][0][:1].isupper() and tokens[index - 1][0].isalpha() \
-                and prev not in ("about", "around", "some", "nearly", "almost", "over", "up"):
+        if (
+            index > 1
+            and tokens[index - 1][0][:1].isupper()
+            and tokens[index - 1][0].isalpha()
+            and prev not in ("about", "around", "some", "nearly", "almost", "over", "up")
+        ):
             return None
 
         # Ranges: "10-20", "10 to 20", "two or three", "between 10 and 20".
@@ -287,8 +432,10 @@ class FigureFinder:
         high_value: float | None = None
         number_end = after
         between = prev in ("between", "from")
-        if vague is None and after + 1 < count and (
-            nxt in ("-", "to", "or") or (nxt == "and" and prev == "between")
+        if (
+            vague is None
+            and after + 1 < count
+            and (nxt in ("-", "to", "or") or (nxt == "and" and prev == "between"))
         ):
             second = _parse_number(tokens, low, after + 1)
             if second is not None and second[2] is None:
@@ -296,7 +443,7 @@ class FigureFinder:
                 number_end = second[1]
         if high_value is not None:
             # Scores and vote tallies are pairs, not ranges.
-            window = low[max(0, index - 3):index]
+            window = low[max(0, index - 3) : index]
             tail = low[number_end] if number_end < count else ""
             if any(w in _SCORE_PREV for w in window) or tail in _SCORE_NEXT:
                 return None
@@ -313,13 +460,18 @@ class FigureFinder:
         qualifier_kind = None
         if first == index:
             for size in range(min(_MAX_QUALIFIER, index), 0, -1):
-                kind = _QUALIFIERS.get(tuple(low[index - size:index]))
+                kind = _QUALIFIERS.get(tuple(low[index - size : index]))
                 if kind is not None:
                     qualifier_kind = kind
                     first = index - size
                     break
-        if high_value is None and number_end < count and low[number_end] in ("or", "and") and \
-                number_end + 1 < count and low[number_end + 1] in ("more", "so"):
+        if (
+            high_value is None
+            and number_end < count
+            and low[number_end] in ("or", "and")
+            and number_end + 1 < count
+            and low[number_end + 1] in ("more", "so")
+        ):
             # "15 or more" / "15 or so"
             qualifier_kind = "lower" if low[number_end + 1] == "more" else "approx"
             number_end += 2
@@ -334,12 +486,16 @@ class FigureFinder:
         thing_words, last = self._thing(tokens, low, number_end)
         head = thing_words[-1].lower().rstrip("'s") if thing_words else ""
         if thing_words and (
-            thing_words[0].lower() in lex.units or thing_words[0].lower() in lex.durations
-            or head in lex.units or head in lex.durations or head in _MONTHS
+            thing_words[0].lower() in lex.units
+            or thing_words[0].lower() in lex.durations
+            or head in lex.units
+            or head in lex.durations
+            or head in _MONTHS
         ):
             return None
-        if number_end < count and (low[number_end] in lex.units or low[number_end] in
-                                   lex.durations):
+        if number_end < count and (
+            low[number_end] in lex.units or low[number_end] in lex.durations
+        ):
             return None
         if value == 1 and high_value is None and (not thing_words or nxt == "of"):
             return None  # "one of the ...", "no one"
@@ -379,8 +535,10 @@ class FigureFinder:
                 break
             if lower.endswith("ed") and len(lower) > 4:
                 following = low[index + 1] if index + 1 < count else ""
-                if not following[:1].isalpha() or following in _THING_STOP or following.endswith(
-                    "ed"
+                if (
+                    not following[:1].isalpha()
+                    or following in _THING_STOP
+                    or following.endswith("ed")
                 ):
                     break
             words.append(word)
@@ -395,7 +553,7 @@ class FigureFinder:
         if not options:
             return None
         for words, action in options:
-            if tuple(low[index:index + len(words)]) == words:
+            if tuple(low[index : index + len(words)]) == words:
                 return len(words), action
         return None
 
@@ -438,14 +596,12 @@ class FigureFinder:
         for candidate, (_, action) in best.items():
             figures[candidate].action = action
 
-    def _inherit(
-        self, low: list[str], figures: list[_Figure], previous: _Figure | None
-    ) -> None:
-        """"Of those, 55 were shot down": a bare figure counts the thing counted just before."""
+    def _inherit(self, low: list[str], figures: list[_Figure], previous: _Figure | None) -> None:
+        """ "Of those, 55 were shot down": a bare figure counts the thing counted just before."""
         before = previous
         for figure in figures:
             if figure.thing_key is None and before is not None and before.thing_key is not None:
-                window = tuple(low[max(0, figure.first - 3):figure.first])
+                window = tuple(low[max(0, figure.first - 3) : figure.first])
                 anaphora = any(
                     _ends_with(window, phrase) or phrase in _windows(window, len(phrase))
                     for phrase in _ANAPHORA
@@ -454,7 +610,7 @@ class FigureFinder:
                     figure.thing_words = list(before.thing_words)
                     figure.thing_key = before.thing_key
                     figure.inherits = True
-                    including = "including" in low[max(0, figure.first - 3):figure.first]
+                    including = "including" in low[max(0, figure.first - 3) : figure.first]
                     figure.including = including or (before.including and "and" in window)
                     if figure.including and figure.action is None:
                         figure.action = before.action
@@ -462,11 +618,11 @@ class FigureFinder:
 
 
 def _ends_with(window: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
-    return len(window) >= len(phrase) and window[-len(phrase):] == phrase
+    return len(window) >= len(phrase) and window[-len(phrase) :] == phrase
 
 
 def _windows(window: tuple[str, ...], size: int) -> set[tuple[str, ...]]:
-    return {window[i:i + size] for i in range(0, max(0, len(window) - size + 1))}
+    return {window[i : i + size] for i in range(0, max(0, len(window) - size + 1))}
 
 
 def _boundaries(low: list[str]) -> list[int]:
@@ -556,7 +712,7 @@ def _tidy_claimant(text: str) -> str | None:
     text = text.strip(" \"'")
     for lead in ("and ", "but ", "as ", "while ", "whereas ", "although ", "meanwhile "):
         if text.lower().startswith(lead):
-            text = text[len(lead):]
+            text = text[len(lead) :]
     words = text.split()
     if not words or len(words) > 8 or text.lower() in _PRONOUNS:
         return None
@@ -654,8 +810,13 @@ def _parse_number(
             if _SCALES[part] >= 1000:
                 total += current
                 current = 0
-        elif part == "and" and consumed and position + 1 < count and low[position + 1] in \
-                NUMBER_WORDS and low[position - 1] in _SCALES:
+        elif (
+            part == "and"
+            and consumed
+            and position + 1 < count
+            and low[position + 1] in NUMBER_WORDS
+            and low[position - 1] in _SCALES
+        ):
             position += 1
             continue
         else:

@@ -7,9 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-EntryKind = Literal[
-    "country", "demonym", "seat", "place", "person", "organisation", "group"
-]
+EntryKind = Literal["country", "demonym", "seat", "place", "person", "organisation", "group"]
 
 # Longest surface form, in words, the entity matcher tries ("Ministry of Foreign Affairs").
 MAX_NAME_WORDS = 5
@@ -134,8 +132,11 @@ class Lexicon:
                 if len(words) >= 2 and words[-1] in REGION_WORDS:
                     regions.setdefault(" ".join(words[:-1]), pid)
 
-        for section, kind in (("person", "person"), ("organisation", "organisation"),
-                              ("group", "group")):
+        for section, kind in (
+            ("person", "person"),
+            ("organisation", "organisation"),
+            ("group", "group"),
+        ):
             for actor in actors.get(section, []):
                 entry = Entry(kind, str(actor["id"]), str(actor["name"]))  # type: ignore[arg-type]
                 for surface in [actor["name"], *actor.get("aliases", [])]:
@@ -185,8 +186,13 @@ class Lexicon:
             furniture_line=_alternation(furniture.get("line_phrases", [])),
             furniture_cut=_alternation(furniture.get("cut_phrases", []), anchored=True),
             furniture_phrases=tuple(
-                sorted({" ".join(str(p).lower().split()) for p in furniture.get("line_phrases", [])
-                        if str(p).strip()})
+                sorted(
+                    {
+                        " ".join(str(p).lower().split())
+                        for p in furniture.get("line_phrases", [])
+                        if str(p).strip()
+                    }
+                )
             ),
             person_surnames=surnames,
         )
@@ -198,8 +204,10 @@ def _words(items: Iterable[Any]) -> frozenset[str]:
 
 def _alternation(phrases: Iterable[str], *, anchored: bool = False) -> re.Pattern[str] | None:
     """One case-insensitive regex of literal phrases, longest first so 'shot down' beats 'shot'."""
-    cleaned = sorted({" ".join(str(p).lower().split()) for p in phrases if str(p).strip()},
-                     key=lambda p: (-len(p), p))
+    cleaned = sorted(
+        {" ".join(str(p).lower().split()) for p in phrases if str(p).strip()},
+        key=lambda p: (-len(p), p),
+    )
     if not cleaned:
         return None
     # Literal phrases with single spaces allowed to stretch over any run of whitespace.

@@ -11,7 +11,6 @@ from typing import Any
 
 import faust
 from aiohttp import web
-from detectors.signature import SignatureExtractor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.asyncio import Redis
 
@@ -21,6 +20,7 @@ from detectors.conflicts import FigureConflictDetector
 from detectors.emerging import EmergingStoryDetector
 from detectors.lexicon import Lexicon
 from detectors.matching import StoryMatcher
+from detectors.signature import SignatureExtractor
 from topics import ALERTS, ARTICLES, DEADLETTERS, SIGNATURES, Alert, DeadLetter, Signature
 from workers.metrics import Metrics
 from workers.pipeline import ArticlePipeline, Inbound

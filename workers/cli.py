@@ -363,7 +363,7 @@ def _replay(
                 f"timed out after {args.timeout:.0f}s: {done} of {len(lines)} article(s) processed"
             )
         time.sleep(0.1)
-    expected = {a.decode() for a in client.smembers(alerts_key)}
+    expected = {a.decode() if isinstance(a, bytes) else a for a in client.smembers(alerts_key)}
     dead = int(client.scard(dead_key))
 
     # Every expected alert is already acknowledged by the broker; read until we have them all.
@@ -378,7 +378,7 @@ def _replay(
                 sys.stdout.flush()
         if time.monotonic() > alert_deadline:
             raise CliError(
-                f"{len(expected - seen)} alert(s) acknowledged but not read back from {alerts_topic}"
+                f"{len(expected - seen)} acknowledged alert(s) not read back from {alerts_topic}"
             )
     consumer.close()
     log.info(
@@ -386,8 +386,30 @@ def _replay(
         run_id, len(lines), done - dead, dead, len(seen), time.monotonic() - started,
     )  # fmt: skip
     if args.assignments:
-        log.warning("--assignments is not implemented yet")
+        _write_assignments(client, settings, lines, Path(args.assignments))
     return 0
+
+
+def _write_assignments(
+    client: object, settings: Settings, lines: Sequence[Line], out: Path
+) -> None:
+    """One JSON line per processed article: its id and its final story id (after merges)."""
+    from workers.store import article_key, final_story_sync
+
+    written = 0
+    with out.open("w") as f:
+        for line in lines:
+            try:
+                article = parse_article(line.raw, max_bytes=settings.max_article_bytes)
+            except InvalidArticle:
+                continue  # dead-lettered: it has no story
+            raw = client.get(article_key(settings.redis_prefix, article.id))  # type: ignore[attr-defined]
+            if raw is None:
+                continue
+            story = final_story_sync(client, settings.redis_prefix, raw.decode())
+            f.write(json.dumps({"article_id": article.id, "story_id": story}) + "\n")
+            written += 1
+    log.info("wrote %d assignment(s) to %s", written, out)
 
 
 # -- extract -------------------------------------------------------------------------------------
@@ -417,8 +439,8 @@ def cmd_extract(settings: Settings, args: argparse.Namespace) -> int:
 def render_alert(alert: Alert) -> str:
     """One readable block per alert: a headline, then the evidence as a table."""
     when = alert.event_time.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
-    head = f"[{when}Z] {alert.severity.upper():8} {alert.kind:18} story {alert.story_id}  {alert.summary}"
-    rows: list[str] = [head]
+    rows = [f"[{when}Z] {alert.severity.upper():8} {alert.kind:18} story {alert.story_id}"]
+    rows.append(f"    {alert.summary}")
     if alert.claims:
         for c in alert.claims:
             lo = "…" if c.low is None else f"{c.low:g}"
@@ -426,9 +448,8 @@ def render_alert(alert: Alert) -> str:
             rows.append(f"    {c.source:28} {c.value_text!r:22} [{lo}, {hi}]  {c.sentence[:100]}")
     elif alert.articles:
         for a in alert.articles:
-            rows.append(
-                f"    {a.source:28} {a.published_at.astimezone(UTC):%Y-%m-%d %H:%M}Z  {a.title[:80]}"
-            )
+            when = a.published_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+            rows.append(f"    {a.source:28} {when}Z  {a.title[:70]}")
     if alert.supersedes:
         rows.append(f"    updates alert {alert.supersedes}")
     return "\n".join(rows)

@@ -152,11 +152,12 @@ class EmbeddedServices:
     def _spawn(self, name: str, cmd: list[str], ready: object) -> bool:
         assert self.workdir is not None
         log_path = self.workdir / f"{name}.log"
+        env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}
         with open(log_path, "ab") as out:
             # A new session: Ctrl-C in the terminal reaches us, and we stop the children in order.
             popen = subprocess.Popen(
                 cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True, env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
+                start_new_session=True, env=env,
             )  # fmt: skip
         proc = _Process(name, popen, log_path)
         deadline = time.monotonic() + self.startup_timeout_s

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol, TypeVar
 
-from detectors.signature import SignatureExtractor
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -18,6 +17,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from detectors.conflicts import FigureConflictDetector
 from detectors.emerging import EmergingStoryDetector
 from detectors.matching import StoryMatcher
+from detectors.signature import SignatureExtractor
 from detectors.story import Claim, Finding, Member, new_story_id
 from topics import Alert, Article, DeadLetter, InvalidArticle, Signature, parse_article
 from workers.metrics import Metrics

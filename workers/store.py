@@ -44,6 +44,16 @@ return 1
 AnyRedis = Redis | RedisCluster
 
 
+def article_key(prefix: str, article_id: str) -> str:
+    """Article id -> the story it was assigned to (set once, expires with the window)."""
+    return f"{prefix}:article:{{{article_id}}}"
+
+
+def final_story_sync(client: Any, prefix: str, story_id: str) -> str:
+    """The story a story id stands for now (itself until stories merge), for sync callers."""
+    return story_id
+
+
 def replay_key(prefix: str, run_id: str, part: str) -> str:
     """Where the worker records a replay's progress: 'done', 'dead' and 'alerts' sets."""
     return f"{prefix}:replay:{{{run_id}}}:{part}"
@@ -73,7 +83,7 @@ class StoryStore:
         return f"{self._p}:story:{{{story_id}}}:{part}"
 
     def _article(self, article_id: str) -> str:
-        return f"{self._p}:article:{{{article_id}}}"
+        return article_key(self._p, article_id)
 
     def _index(self, token: str) -> str:
         return f"{self._p}:idx:{{{token}}}"
@@ -275,7 +285,6 @@ class StoryStore:
             await pipe.execute()
 
         await self._timed("replay_done", mark)
-
 
 
 def _s(value: bytes | str) -> str:

@@ -29,7 +29,9 @@ def create_topics(settings: Settings, bootstrap: list[str], timeout_s: float = 3
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id=f"{settings.app_id}-admin")
+            admin = KafkaAdminClient(
+                bootstrap_servers=bootstrap, client_id=f"{settings.app_id}-admin"
+            )
             break
         except KafkaError as exc:
             if time.monotonic() > deadline:

@@ -58,7 +58,8 @@ def test_extract_prints_a_signature_for_a_plain_text_file(tmp_path: Path) -> Non
         "injuring at least 12 people, the national emergency office said.\n"
     )
     result = subprocess.run(
-        [WIREWATCH, "extract", str(path), "--source", "desk.example", "--published-at", "2026-03-19T10:00:00Z"],
+        [WIREWATCH, "extract", str(path), "--source", "desk.example",
+         "--published-at", "2026-03-19T10:00:00Z"],
         cwd=ROOT, env=user_env(), capture_output=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr.decode()
@@ -71,13 +72,22 @@ def test_extract_prints_a_signature_for_a_plain_text_file(tmp_path: Path) -> Non
 
 
 def test_publish_refuses_a_bad_file_naming_file_and_line(tmp_path: Path) -> None:
-    good = {"id": "a", "source": "s.example", "published_at": "2026-03-14T07:40:00Z", "title": "t", "text": "x"}
+    good = {
+        "id": "a",
+        "source": "s.example",
+        "published_at": "2026-03-14T07:40:00Z",
+        "title": "t",
+        "text": "x",
+    }
     path = tmp_path / "batch.jsonl"
-    path.write_text(json.dumps(good) + "\n" + json.dumps({**good, "published_at": "soon"}) + "\n{oops\n")
+    path.write_text(
+        json.dumps(good) + "\n" + json.dumps({**good, "published_at": "soon"}) + "\n{oops\n"
+    )
     # The refusal happens before any connection: this port has no broker behind it.
     result = subprocess.run(
         [WIREWATCH, "publish", str(path)],
-        cwd=ROOT, env=user_env(WIREWATCH_KAFKA_URL="kafka://127.0.0.1:9"), capture_output=True, timeout=60,
+        cwd=ROOT, env=user_env(WIREWATCH_KAFKA_URL="kafka://127.0.0.1:9"),
+        capture_output=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 2
     err = result.stderr.decode()

@@ -36,7 +36,9 @@ def worker_env(services: Any, unique: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def cli(env: dict[str, str], *args: str, timeout: float = 120, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+def cli(
+    env: dict[str, str], *args: str, timeout: float = 120, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
         [sys.executable, "-m", "workers.cli", *args],
         env=env, cwd=ROOT, capture_output=True, timeout=timeout, input=stdin,
@@ -47,9 +49,15 @@ def cli(env: dict[str, str], *args: str, timeout: float = 120, stdin: bytes | No
 def running_worker(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     created = cli(env, "create-topics")
     assert created.returncode == 0, created.stderr.decode()
-    log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"worker-{env['WIREWATCH_APP_ID']}.log", "wb")
+    log = open(
+        Path(os.environ.get("TMPDIR", "/tmp")) / f"worker-{env['WIREWATCH_APP_ID']}.log", "wb"
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "workers.cli", "run"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "workers.cli", "run"],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         yield proc
@@ -112,4 +120,14 @@ def article(aid: str, source: str, published_at: str, title: str, text: str) -> 
     ).encode()
 
 
-__all__ = ["article", "cli", "consume", "free_port", "metric_value", "produce", "running_worker", "scrape", "worker_env"]
+__all__ = [
+    "article",
+    "cli",
+    "consume",
+    "free_port",
+    "metric_value",
+    "produce",
+    "running_worker",
+    "scrape",
+    "worker_env",
+]

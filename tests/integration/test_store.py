@@ -56,9 +56,12 @@ async def test_add_article_is_idempotent_and_keys_expire(services, unique) -> No
     # Every story key shares one hash tag, so one Lua call touches one cluster slot.
     story_keys = [k.decode() for k in keys if b":story:" in k]
     assert {k.split("{")[1].split("}")[0] for k in story_keys} == {"st-1"}
-    assert metrics.registry.get_sample_value(
-        "wirewatch_redis_seconds_count", {"operation": "add_article"}
-    ) == 3
+    assert (
+        metrics.registry.get_sample_value(
+            "wirewatch_redis_seconds_count", {"operation": "add_article"}
+        )
+        == 3
+    )
     await client.aclose()
 
 

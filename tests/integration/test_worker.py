@@ -34,17 +34,41 @@ BAD: dict[str, bytes] = {
     "not_json": b"this is not json",
     "invalid_utf8": b'{"id": "x", "text": "\xff\xfe"}',
     "not_an_object": b'["a", "list"]',
-    "missing_field": json.dumps({"id": "m1", "source": "s", "published_at": "2026-03-14T07:40:00Z", "title": "t"}).encode(),
-    "empty_field": json.dumps({"id": "e1", "source": "", "published_at": "2026-03-14T07:40:00Z", "title": "t", "text": "x"}).encode(),
-    "wrong_type": json.dumps({"id": 7, "source": "s", "published_at": "2026-03-14T07:40:00Z", "title": "t", "text": "x"}).encode(),
-    "invalid_published_at": json.dumps({"id": "d1", "source": "s", "published_at": "14/03/2026", "title": "t", "text": "x"}).encode(),
-    "too_large": json.dumps({"id": "big", "source": "s", "published_at": "2026-03-14T07:40:00Z", "title": "t", "text": "x" * 5000}).encode(),
+    "missing_field": json.dumps(
+        {"id": "m1", "source": "s", "published_at": "2026-03-14T07:40:00Z", "title": "t"}
+    ).encode(),
+    "empty_field": json.dumps(
+        {
+            "id": "e1",
+            "source": "",
+            "published_at": "2026-03-14T07:40:00Z",
+            "title": "t",
+            "text": "x",
+        }
+    ).encode(),
+    "wrong_type": json.dumps(
+        {"id": 7, "source": "s", "published_at": "2026-03-14T07:40:00Z", "title": "t", "text": "x"}
+    ).encode(),
+    "invalid_published_at": json.dumps(
+        {"id": "d1", "source": "s", "published_at": "14/03/2026", "title": "t", "text": "x"}
+    ).encode(),
+    "too_large": json.dumps(
+        {
+            "id": "big",
+            "source": "s",
+            "published_at": "2026-03-14T07:40:00Z",
+            "title": "t",
+            "text": "x" * 5000,
+        }
+    ).encode(),
 }
 
 
 def test_bad_input_is_dead_lettered_and_the_worker_keeps_going(services, unique) -> None:  # type: ignore[no-untyped-def]
     port = free_port()
-    env = worker_env(services, unique, WIREWATCH_METRICS_PORT=str(port), WIREWATCH_MAX_ARTICLE_BYTES="4000")
+    env = worker_env(
+        services, unique, WIREWATCH_METRICS_PORT=str(port), WIREWATCH_MAX_ARTICLE_BYTES="4000"
+    )
     prefix = env["WIREWATCH_TOPIC_PREFIX"]
     with running_worker(env) as worker:
         produce(services.kafka_url, f"{prefix}articles", [*BAD.values(), GOOD])
@@ -73,7 +97,10 @@ def test_bad_input_is_dead_lettered_and_the_worker_keeps_going(services, unique)
         assert metric_value(text, "wirewatch_articles_consumed_total") == len(BAD) + 1
         assert metric_value(text, "wirewatch_articles_processed_total") == 1.0
         for reason in BAD:
-            assert metric_value(text, "wirewatch_articles_deadlettered_total", {"reason": reason}) == 1.0
+            assert (
+                metric_value(text, "wirewatch_articles_deadlettered_total", {"reason": reason})
+                == 1.0
+            )
 
 
 def test_reprocessing_an_article_counts_it_once(services, unique) -> None:  # type: ignore[no-untyped-def]

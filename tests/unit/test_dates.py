@@ -70,7 +70,7 @@ def test_ordinary_words_are_not_dates() -> None:
 def test_offsets_point_at_the_text() -> None:
     text = "He left. The talks ended on Friday."
     (mention,) = find_dates(text, SATURDAY)
-    assert text[mention.start:].startswith(mention.text)
+    assert text[mention.start :].startswith(mention.text)
 
 
 def test_event_date_prefers_the_lead_then_the_most_frequent_then_publication() -> None:

@@ -21,7 +21,9 @@ def member(aid: str, source: str, minutes: int, **kw: object) -> Member:
     )
 
 
-def claim(aid: str, source: str, low: float | None, high: float | None, text: str, **kw: object) -> Claim:
+def claim(
+    aid: str, source: str, low: float | None, high: float | None, text: str, **kw: object
+) -> Claim:
     fields: dict[str, object] = {
         "text": text,
         "low": low,
@@ -97,21 +99,33 @@ def test_emerging_needs_distinct_sources_inside_the_window() -> None:
     detector = EmergingStoryDetector(min_sources=3, window=timedelta(hours=12))
     two_sources = StorySnapshot(
         "st-1",
-        (member("a", "one.example", 0), member("b", "one.example", 10), member("c", "two.example", 20)),
+        (
+            member("a", "one.example", 0),
+            member("b", "one.example", 10),
+            member("c", "two.example", 20),
+        ),
         (),
     )
     assert detector.check(two_sources) is None
 
     spread_out = StorySnapshot(
         "st-1",
-        (member("a", "one.example", 0), member("b", "two.example", 60), member("c", "three.example", 60 * 13)),
+        (
+            member("a", "one.example", 0),
+            member("b", "two.example", 60),
+            member("c", "three.example", 60 * 13),
+        ),
         (),
     )
     assert detector.check(spread_out) is None
 
     three = StorySnapshot(
         "st-1",
-        (member("a", "one.example", 0), member("b", "two.example", 60), member("c", "three.example", 120)),
+        (
+            member("a", "one.example", 0),
+            member("b", "two.example", 60),
+            member("c", "three.example", 120),
+        ),
         (),
     )
     finding = detector.check(three)

@@ -159,7 +159,7 @@ def test_claimant_place_sentence_and_offset() -> None:
     assert count.claimant == "the regional military"
     assert count.place == "geonames:698738"
     assert count.sentence == text
-    assert text[count.start:].startswith("up to 9")
+    assert text[count.start :].startswith("up to 9")
 
 
 def test_according_to_names_the_claimant() -> None:

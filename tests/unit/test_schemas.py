@@ -42,7 +42,9 @@ def test_a_conflict_alert_validates_against_the_alert_schema() -> None:
         )  # fmt: skip
         return Claim(f"{aid}#0", aid, f"{aid}.example", t0, count)
 
-    snapshot = StorySnapshot("st-1", (), (claim("a", 0, 12, "up to a dozen"), claim("b", 24, 99, "dozens")))
+    snapshot = StorySnapshot(
+        "st-1", (), (claim("a", 0, 12, "up to a dozen"), claim("b", 24, 99, "dozens"))
+    )
     alert = FigureConflictDetector().check(snapshot)[0].alert
     schema = json.loads((SCHEMA_DIR / "alert.schema.json").read_text())
     jsonschema.validate(json.loads(alert.model_dump_json()), schema)

@@ -135,9 +135,35 @@ def test_extract_never_raises_on_any_text(text: str) -> None:
 @given(
     st.lists(
         st.sampled_from(
-            ["up to", "12", "dozens", "of", "drones", "Kyiv", "said", "on", "Saturday", ",",
-             "Mr", "Zelensky", "the", "Kremlin", "region", "-", "1,200", "a", "dozen", "\n",
-             "Read more:", "[x](#)", "August", "6", "'s", "between", "and"]
+            [
+                "up to",
+                "12",
+                "dozens",
+                "of",
+                "drones",
+                "Kyiv",
+                "said",
+                "on",
+                "Saturday",
+                ",",
+                "Mr",
+                "Zelensky",
+                "the",
+                "Kremlin",
+                "region",
+                "-",
+                "1,200",
+                "a",
+                "dozen",
+                "\n",
+                "Read more:",
+                "[x](#)",
+                "August",
+                "6",
+                "'s",
+                "between",
+                "and",
+            ]
         ),
         max_size=60,
     )
