@@ -9,7 +9,15 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 ALERTS = "alerts"
 SCHEMA_VERSION = 1
 
-AlertKind = Literal["story.emerging", "figures.conflict"]
+AlertKind = Literal[
+    "story.emerging",
+    "story.escalating",
+    "story.merged",
+    "figures.conflict",
+    "figures.updated",
+    "figures.disputed",
+    "figures.inconsistent",
+]
 Severity = Literal["info", "warning", "critical"]
 
 
@@ -57,3 +65,6 @@ class Alert(_Record):
     figure: str | None = Field(default=None, description="The figure in words, for figure alerts.")
     claims: list[ClaimEvidence] = Field(default_factory=list)
     supersedes: str | None = Field(default=None, description="Id of the alert this one updates.")
+    related_story_ids: list[str] = Field(
+        default_factory=list, description="Other stories involved, e.g. those merged into this one."
+    )
