@@ -22,6 +22,51 @@ def figure_key(claim: Claim) -> FigureKey | None:
     return (count.action, count.thing_key, count.place)
 
 
+_FILLER = frozenset(
+    "the a an of for and said says say told according to its their his her head spokesperson "
+    "spokesman spokeswoman official officials".split()
+)
+
+
+def _words(text: str | None) -> frozenset[str]:
+    if not text:
+        return frozenset()
+    cleaned = text.lower().replace("'s", " ").replace("’s", " ")
+    return frozenset(w for w in cleaned.replace(",", " ").split() if w not in _FILLER)
+
+
+def same_claimant(a: Claim, b: Claim) -> bool | None:
+    """True/False when both claims name who says so; None when either does not."""
+    wa, wb = _words(a.count.claimant), _words(b.count.claimant)
+    if not wa or not wb:
+        return None
+    return bool(wa & wb)
+
+
+def _modifiers(claim: Claim) -> frozenset[str]:
+    """Capitalised words before the counted noun ('Ukrainian drones', 'Shahed drones')."""
+    thing = claim.count.thing or ""
+    return frozenset(w.lower() for w in thing.split()[:-1] if w[:1].isupper())
+
+
+def same_figure(a: Claim, b: Claim, ambiguous: frozenset[str]) -> bool:
+    """Whether two claims with one figure key are about one quantity.
+
+    Precision first: an alert an editor cannot trust is worse than a missed one. Claims from
+    different claimants are different figures (a dispute is another alert kind); 'Ukrainian
+    drones' and 'Shahed drones' are different things; and when an article gives several values
+    for one key (drones downed over the city and over the country), its claims are matched
+    only through a shared claimant, because the scope that tells them apart is not in the key.
+    """
+    ma, mb = _modifiers(a), _modifiers(b)
+    if ma and mb and not (ma & mb):
+        return False
+    claimant = same_claimant(a, b)
+    if claimant is not None:
+        return claimant
+    return a.article_id not in ambiguous and b.article_id not in ambiguous
+
+
 def compatible(a: Claim, b: Claim) -> bool:
     """Whether both claims can be true at once: their intervals overlap."""
     lo_a = a.count.low if a.count.low is not None else float("-inf")
@@ -90,12 +135,18 @@ class FigureConflictDetector:
         self, story: StorySnapshot, key: FigureKey, claims: list[Claim]
     ) -> Finding | None:
         claims = sorted(claims, key=lambda c: (c.published_at, c.claim_id))
+        values: dict[str, set[tuple[float | None, float | None]]] = defaultdict(set)
+        for c in claims:
+            values[c.article_id].add(_interval(c))
+        ambiguous = frozenset(aid for aid, seen in values.items() if len(seen) > 1)
         conflicting: set[str] = set()
         pairs: set[tuple[tuple[float | None, float | None], ...]] = set()
         for i, a in enumerate(claims):
             for b in claims[i + 1 :]:
                 # One article stating two figures for one key is a scope problem, not a dispute.
                 if a.article_id == b.article_id or compatible(a, b):
+                    continue
+                if not same_figure(a, b, ambiguous):
                     continue
                 conflicting.update((a.claim_id, b.claim_id))
                 pair = sorted([_interval(a), _interval(b)], key=lambda iv: (iv[0] or 0, iv[1] or 0))
