@@ -1,26 +1,40 @@
-"""The figure-conflict detector: claims about the same figure whose intervals cannot both hold."""
+"""Figure alerts across articles: conflicts, and revisions of figures that grow.
+
+Claims are grouped into figures by (action, thing, place); within a group two claims are about
+one quantity only when `same_figure` says so. Each pair of such claims from different articles
+is then `compatible` (intervals overlap), an `updated` (a growing figure rising in a later
+report), `revised_down` (a growing figure falling: never silently accepted, so a conflict), or a
+plain `conflict`.
+"""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 from detectors.story import Claim, Finding, StorySnapshot, stable_id
 from topics import Alert, ClaimEvidence
 
 KIND: Final = "figures.conflict"
+UPDATED: Final = "figures.updated"
 
 FigureKey = tuple[str, str, str | None]
+Interval = tuple[float | None, float | None]
+Relation = Literal["compatible", "updated", "revised_down", "conflict"]
 
-
-def figure_key(claim: Claim) -> FigureKey | None:
-    """Two claims are about the same figure when action, thing and scope agree (v1)."""
-    count = claim.count
-    if count.action is None or count.thing_key is None:
-        return None
-    return (count.action, count.thing_key, count.place)
-
+# Figures that grow as news comes in: a later, higher report is a revision, not a dispute.
+GROWING: Final = frozenset(
+    {"killed", "injured", "arrested", "displaced", "missing", "evacuated", "rescued", "captured"}
+)
+# Wording that marks a figure as a revision of an earlier one.
+_UPDATE_WORDS = re.compile(
+    r"\b(?:rose|risen|rises|rising|climbed|climbs|climbing|increased|jumped|grew|grown|"
+    r"up from|now stands|has reached|revised)\b",
+    re.IGNORECASE,
+)
 
 _FILLER = frozenset(
     "the a an of for and said says say told according to its their his her head spokesperson "
@@ -28,7 +42,16 @@ _FILLER = frozenset(
 )
 
 
-def _words(text: str | None) -> frozenset[str]:
+def figure_key(claim: Claim) -> FigureKey | None:
+    """Claims can only be about one figure when action, thing and scope agree."""
+    count = claim.count
+    if count.action is None or count.thing_key is None:
+        return None
+    return (count.action, count.thing_key, count.place)
+
+
+def claimant_words(text: str | None) -> frozenset[str]:
+    """The content words of a claimant, for comparing 'the air force' with 'Ukraine's air force'."""
     if not text:
         return frozenset()
     cleaned = text.lower().replace("'s", " ").replace("’s", " ")
@@ -37,7 +60,7 @@ def _words(text: str | None) -> frozenset[str]:
 
 def same_claimant(a: Claim, b: Claim) -> bool | None:
     """True/False when both claims name who says so; None when either does not."""
-    wa, wb = _words(a.count.claimant), _words(b.count.claimant)
+    wa, wb = claimant_words(a.count.claimant), claimant_words(b.count.claimant)
     if not wa or not wb:
         return None
     return bool(wa & wb)
@@ -49,6 +72,11 @@ def _modifiers(claim: Claim) -> frozenset[str]:
     return frozenset(w.lower() for w in thing.split()[:-1] if w[:1].isupper())
 
 
+def same_thing(a: Claim, b: Claim) -> bool:
+    ma, mb = _modifiers(a), _modifiers(b)
+    return not (ma and mb and not (ma & mb))
+
+
 def same_figure(a: Claim, b: Claim, ambiguous: frozenset[str]) -> bool:
     """Whether two claims with one figure key are about one quantity.
 
@@ -58,8 +86,7 @@ def same_figure(a: Claim, b: Claim, ambiguous: frozenset[str]) -> bool:
     for one key (drones downed over the city and over the country), its claims are matched
     only through a shared claimant, because the scope that tells them apart is not in the key.
     """
-    ma, mb = _modifiers(a), _modifiers(b)
-    if ma and mb and not (ma & mb):
+    if not same_thing(a, b):
         return False
     claimant = same_claimant(a, b)
     if claimant is not None:
@@ -67,26 +94,45 @@ def same_figure(a: Claim, b: Claim, ambiguous: frozenset[str]) -> bool:
     return a.article_id not in ambiguous and b.article_id not in ambiguous
 
 
+def low(claim: Claim) -> float:
+    return claim.count.low if claim.count.low is not None else float("-inf")
+
+
+def high(claim: Claim) -> float:
+    return claim.count.high if claim.count.high is not None else float("inf")
+
+
 def compatible(a: Claim, b: Claim) -> bool:
     """Whether both claims can be true at once: their intervals overlap."""
-    lo_a = a.count.low if a.count.low is not None else float("-inf")
-    hi_a = a.count.high if a.count.high is not None else float("inf")
-    lo_b = b.count.low if b.count.low is not None else float("-inf")
-    hi_b = b.count.high if b.count.high is not None else float("inf")
-    return lo_a <= hi_b and lo_b <= hi_a
+    return low(a) <= high(b) and low(b) <= high(a)
 
 
-def _interval(claim: Claim) -> tuple[float | None, float | None]:
+def relation(earlier: Claim, later: Claim) -> Relation:
+    """How a later claim stands to an earlier one about the same figure."""
+    if compatible(earlier, later):
+        return "compatible"
+    if earlier.count.action in GROWING:
+        is_later = later.published_at > earlier.published_at or bool(
+            _UPDATE_WORDS.search(later.count.sentence)
+        )
+        if is_later and low(later) > high(earlier):
+            return "updated"
+        if is_later and high(later) < low(earlier):
+            return "revised_down"
+    return "conflict"
+
+
+def interval(claim: Claim) -> Interval:
     return (claim.count.low, claim.count.high)
 
 
-def _fmt(value: float | None) -> str:
+def fmt(value: float | None) -> str:
     if value is None:
         return "…"
     return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
 
 
-def _evidence(claim: Claim) -> ClaimEvidence:
+def evidence_of(claim: Claim) -> ClaimEvidence:
     count = claim.count
     return ClaimEvidence(
         article_id=claim.article_id,
@@ -109,72 +155,129 @@ def describe(key: FigureKey) -> str:
     return f"{thing} {action}{where}"
 
 
+def topic_of(kind: str, key: FigureKey) -> str:
+    return f"{kind}|{key[0]}|{key[1]}|{key[2] or ''}"
+
+
+def figure_groups(story: StorySnapshot) -> Iterator[tuple[FigureKey, list[Claim]]]:
+    """Claims grouped by figure key, each group in event-time order, keys in a stable order."""
+    groups: dict[FigureKey, list[Claim]] = defaultdict(list)
+    for claim in story.claims:
+        key = figure_key(claim)
+        if key is not None:
+            groups[key].append(claim)
+    for key in sorted(groups, key=lambda k: (k[0], k[1], k[2] or "")):
+        yield key, sorted(groups[key], key=lambda c: (c.published_at, c.claim_id))
+
+
+def related_pairs(claims: list[Claim]) -> Iterator[tuple[Claim, Claim, Relation]]:
+    """(earlier, later, relation) for claims from different articles about one quantity."""
+    values: dict[str, set[Interval]] = defaultdict(set)
+    for c in claims:
+        values[c.article_id].add(interval(c))
+    ambiguous = frozenset(aid for aid, seen in values.items() if len(seen) > 1)
+    for i, a in enumerate(claims):
+        for b in claims[i + 1 :]:
+            if a.article_id == b.article_id or not same_figure(a, b, ambiguous):
+                continue
+            yield a, b, relation(a, b)
+
+
 @dataclass(frozen=True)
 class FigureConflictDetector:
     """One alert per figure whose claims from different articles cannot all hold.
 
     The alert id depends on the distinct conflicting intervals, so another outlet repeating a
     value already in the picture sends nothing new, while a new conflicting value sends a new
-    alert that supersedes the previous one for the same figure.
+    alert that supersedes the previous one for the same figure. A growing figure that falls in
+    a later report is a conflict too ("revised down"), never silently accepted.
     """
 
     def check(self, story: StorySnapshot) -> list[Finding]:
-        groups: dict[FigureKey, list[Claim]] = defaultdict(list)
-        for claim in story.claims:
-            key = figure_key(claim)
-            if key is not None:
-                groups[key].append(claim)
-        alerts = []
-        for key in sorted(groups, key=lambda k: (k[0], k[1], k[2] or "")):
-            alert = self._check_figure(story, key, groups[key])
-            if alert is not None:
-                alerts.append(alert)
-        return alerts
+        findings = []
+        for key, claims in figure_groups(story):
+            finding = self._check_figure(story, key, claims)
+            if finding is not None:
+                findings.append(finding)
+        return findings
 
     def _check_figure(
         self, story: StorySnapshot, key: FigureKey, claims: list[Claim]
     ) -> Finding | None:
-        claims = sorted(claims, key=lambda c: (c.published_at, c.claim_id))
-        values: dict[str, set[tuple[float | None, float | None]]] = defaultdict(set)
-        for c in claims:
-            values[c.article_id].add(_interval(c))
-        ambiguous = frozenset(aid for aid, seen in values.items() if len(seen) > 1)
         conflicting: set[str] = set()
-        pairs: set[tuple[tuple[float | None, float | None], ...]] = set()
-        for i, a in enumerate(claims):
-            for b in claims[i + 1 :]:
-                # One article stating two figures for one key is a scope problem, not a dispute.
-                if a.article_id == b.article_id or compatible(a, b):
-                    continue
-                if not same_figure(a, b, ambiguous):
-                    continue
-                conflicting.update((a.claim_id, b.claim_id))
-                pair = sorted([_interval(a), _interval(b)], key=lambda iv: (iv[0] or 0, iv[1] or 0))
-                pairs.add(tuple(pair))
+        pairs: set[tuple[Interval, ...]] = set()
+        revised_down = True
+        for a, b, rel in related_pairs(claims):
+            if rel not in ("conflict", "revised_down"):
+                continue
+            revised_down = revised_down and rel == "revised_down"
+            conflicting.update((a.claim_id, b.claim_id))
+            pair = sorted([interval(a), interval(b)], key=lambda iv: (iv[0] or 0, iv[1] or 0))
+            pairs.add(tuple(pair))
         if not conflicting:
             return None
-        topic = f"{KIND}|{key[0]}|{key[1]}|{key[2] or ''}"
+        topic = topic_of(KIND, key)
         alert_id = stable_id("al", KIND, story.story_id, topic, sorted(pairs, key=str))
         previous = story.latest_alerts.get(topic)
-        evidence = [_evidence(c) for c in claims if c.claim_id in conflicting]
+        involved = [c for c in claims if c.claim_id in conflicting]
         positions = sorted(
-            {
-                (c.count.text, _fmt(c.count.low), _fmt(c.count.high), c.source)
-                for c in claims
-                if c.claim_id in conflicting
-            }
+            {(c.count.text, fmt(c.count.low), fmt(c.count.high), c.source) for c in involved}
         )
         said = "; ".join(f'{src} says "{text}" ({lo}–{hi})' for text, lo, hi, src in positions)
+        head = "Figure revised down" if revised_down else "Sources disagree"
         alert = Alert(
             id=alert_id,
             kind=KIND,
             story_id=story.story_id,
             severity="warning",
-            summary=f"Sources disagree on {describe(key)}: {said}",
-            event_time=max(c.published_at for c in claims if c.claim_id in conflicting),
-            sources=sorted({e.source for e in evidence}),
+            summary=f"{head} on {describe(key)}: {said}",
+            event_time=max(c.published_at for c in involved),
+            sources=sorted({c.source for c in involved}),
             figure=describe(key),
-            claims=evidence,
+            claims=[evidence_of(c) for c in involved],
             supersedes=previous if previous != alert_id else None,
         )
         return Finding(alert=alert, topic=topic)
+
+
+@dataclass(frozen=True)
+class FigureUpdateDetector:
+    """`figures.updated`: a growing figure (deaths, injuries, arrests…) rose in a later report.
+
+    Information, not a conflict. One alert per new highest value of a figure, naming the value
+    it revises; the next rise supersedes it.
+    """
+
+    def check(self, story: StorySnapshot) -> list[Finding]:
+        findings = []
+        for key, claims in figure_groups(story):
+            if key[0] not in GROWING:
+                continue
+            rises = [(a, b) for a, b, rel in related_pairs(claims) if rel == "updated"]
+            if not rises:
+                continue
+            # The newest rise: latest report, and the latest value it revised.
+            old, new = max(
+                rises, key=lambda p: (p[1].published_at, p[1].claim_id, p[0].published_at)
+            )
+            topic = topic_of(UPDATED, key)
+            alert_id = stable_id("al", UPDATED, story.story_id, topic, interval(new))
+            previous = story.latest_alerts.get(topic)
+            summary = (
+                f'Figure updated: {describe(key)} now "{new.count.text}" ({new.source}), '
+                f'was "{old.count.text}" ({old.source})'
+            )
+            alert = Alert(
+                id=alert_id,
+                kind=UPDATED,
+                story_id=story.story_id,
+                severity="info",
+                summary=summary,
+                event_time=new.published_at,
+                sources=sorted({old.source, new.source}),
+                figure=describe(key),
+                claims=[evidence_of(old), evidence_of(new)],
+                supersedes=previous if previous != alert_id else None,
+            )
+            findings.append(Finding(alert=alert, topic=topic))
+        return findings
