@@ -38,16 +38,23 @@ _UPDATE_WORDS = re.compile(
 
 _FILLER = frozenset(
     "the a an of for and said says say told according to its their his her head spokesperson "
-    "spokesman spokeswoman official officials".split()
+    "spokesman spokeswoman".split()
+)
+# Actions whose figures count people: "the death toll rose to 7" counts people unsaid.
+_PEOPLE_ACTIONS: Final = frozenset(
+    {"killed", "injured", "arrested", "displaced", "missing", "evacuated", "rescued", "captured"}
 )
 
 
 def figure_key(claim: Claim) -> FigureKey | None:
     """Claims can only be about one figure when action, thing and scope agree."""
     count = claim.count
-    if count.action is None or count.thing_key is None:
+    thing = count.thing_key
+    if thing is None and count.action in _PEOPLE_ACTIONS:
+        thing = "person"
+    if count.action is None or thing is None:
         return None
-    return (count.action, count.thing_key, count.place)
+    return (count.action, thing, count.place)
 
 
 def claimant_words(text: str | None) -> frozenset[str]:
@@ -109,12 +116,15 @@ def compatible(a: Claim, b: Claim) -> bool:
 
 def relation(earlier: Claim, later: Claim) -> Relation:
     """How a later claim stands to an earlier one about the same figure."""
+    growing = earlier.count.action in GROWING
+    worded = bool(_UPDATE_WORDS.search(later.count.sentence))
     if compatible(earlier, later):
+        # "At least 4 dead", then "the toll has risen to 11": compatible, and still news.
+        if growing and worded and earlier.count.high is None and low(later) > low(earlier):
+            return "updated"
         return "compatible"
-    if earlier.count.action in GROWING:
-        is_later = later.published_at > earlier.published_at or bool(
-            _UPDATE_WORDS.search(later.count.sentence)
-        )
+    if growing:
+        is_later = later.published_at > earlier.published_at or worded
         if is_later and low(later) > high(earlier):
             return "updated"
         if is_later and high(later) < low(earlier):

@@ -134,7 +134,10 @@ def test_different_claimants_far_apart_without_contrast_are_not_a_dispute() -> N
     a = claim(
         "a", 0, 12, 12, claimant="the mayor", sentence="The mayor said 12 people were killed."
     )
-    b = claim("a", 1, 30, 30, claimant="the ministry", sentence="The ministry said 30 people were killed nationwide.", start=900)  # fmt: skip
+    b = claim(
+        "a", 1, 30, 30, claimant="the ministry",
+        sentence="The ministry said 30 people were killed nationwide.", start=900,
+    )  # fmt: skip
     assert FigureDisputeDetector().check(snap(a, b)) == []
 
 
