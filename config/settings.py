@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 CONFIG_DIR = Path(__file__).resolve().parent
@@ -22,6 +23,27 @@ class Settings(BaseSettings):
     redis_url: SecretStr | None = Field(
         default=None, description="redis:// or rediss:// URL; may carry a password."
     )
+    # Kafka security. PLAINTEXT by default (the embedded broker and the compose stack); SASL
+    # mechanisms and TLS files go to faust and to the CLI's clients through workers/security.py.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="How to talk to the brokers, as Kafka names it."
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = Field(
+        default=None, description="PEM bundle to verify the brokers; unset: the system CAs."
+    )
+    kafka_ssl_certfile: Path | None = Field(
+        default=None, description="Client certificate (PEM) for mutual TLS."
+    )
+    kafka_ssl_keyfile: Path | None = Field(default=None, description="Client key (PEM).")
+    kafka_ssl_key_password: SecretStr | None = None
+    kafka_ssl_check_hostname: bool = True
+    # Redis AUTH and TLS ride in redis_url (redis://:password@host or rediss://...);
+    # this CA file verifies a rediss:// server whose certificate the system CAs do not know.
+    redis_ssl_cafile: Path | None = None
+
     app_id: str = Field(default="wirewatch", description="Consumer group and faust app id.")
     topic_prefix: str = Field(default="", description="Prepended to every topic name.")
     redis_prefix: str = Field(default="ww", description="Prepended to every Redis key.")
@@ -56,5 +78,52 @@ class Settings(BaseSettings):
     metrics_port: int = Field(default=9464, description="0 disables the /metrics endpoint.")
     log_level: str = "info"
 
+    @model_validator(mode="after")
+    def _security_is_coherent(self) -> Self:
+        # Refuse half-configured security at start-up rather than fail on the first connect.
+        sasl = self.kafka_security_protocol.startswith("SASL_")
+        tls = self.kafka_security_protocol.endswith("SSL")
+        if sasl and (not self.kafka_sasl_username or self.kafka_sasl_password is None):
+            raise ValueError(
+                f"kafka_security_protocol={self.kafka_security_protocol} needs "
+                "WIREWATCH_KAFKA_SASL_USERNAME and WIREWATCH_KAFKA_SASL_PASSWORD"
+            )
+        if not sasl and (self.kafka_sasl_username or self.kafka_sasl_password is not None):
+            raise ValueError(
+                "SASL credentials are set but kafka_security_protocol is "
+                f"{self.kafka_security_protocol}; use SASL_PLAINTEXT or SASL_SSL"
+            )
+        tls_files = (self.kafka_ssl_cafile, self.kafka_ssl_certfile, self.kafka_ssl_keyfile)
+        if not tls and any(f is not None for f in tls_files):
+            raise ValueError(
+                "Kafka TLS files are set but kafka_security_protocol is "
+                f"{self.kafka_security_protocol}; use SSL or SASL_SSL"
+            )
+        if (self.kafka_ssl_certfile is None) != (self.kafka_ssl_keyfile is None):
+            raise ValueError("kafka_ssl_certfile and kafka_ssl_keyfile go together")
+        for f in (*tls_files, self.redis_ssl_cafile):
+            if f is not None and not f.is_file():
+                raise ValueError(f"{f}: no such file")
+        if self.redis_ssl_cafile is not None and not self.redis_is_tls:
+            raise ValueError("redis_ssl_cafile is set but redis_url is not rediss://")
+        return self
+
+    @property
+    def redis_is_tls(self) -> bool:
+        return self.redis_url is not None and self.redis_url.get_secret_value().startswith(
+            "rediss://"
+        )
+
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    """A ValidationError as text without input values: pydantic's own str() echoes the whole
+    environment dict for model-level errors, secrets included."""
+    lines = []
+    for error in exc.errors(include_url=False, include_input=False, include_context=False):
+        where = ".".join(str(part) for part in error["loc"])
+        env = f"WIREWATCH_{where.upper()}: " if where else ""
+        lines.append(f"  {env}{error['msg']}")
+    return "\n".join(lines)

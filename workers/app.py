@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
-from dataclasses import dataclass
+import time
+from collections.abc import Set
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -24,9 +26,15 @@ from detectors.signature import SignatureExtractor
 from topics import ALERTS, ARTICLES, DEADLETTERS, SIGNATURES, Alert, DeadLetter, Signature
 from workers.metrics import Metrics
 from workers.pipeline import ArticlePipeline, Inbound
+from workers.security import describe_security, faust_credentials, redis_options
 from workers.store import StoryStore
 
 log = logging.getLogger(__name__)
+
+# Readiness: each probe gets this long; the broker's answer is reused for BROKER_CHECK_TTL_S so
+# frequent scrapes and probes do not each cost a metadata request.
+CHECK_TIMEOUT_S = 2.0
+BROKER_CHECK_TTL_S = 5.0
 
 
 def broker_urls(kafka_url: str) -> list[str]:
@@ -76,6 +84,15 @@ class FaustSink:
 
 
 @dataclass
+class BrokerCheck:
+    """The last broker probe: did a metadata request succeed, when, and why not."""
+
+    ok: bool = False
+    checked_at: float = float("-inf")  # time.monotonic()
+    error: str | None = "not checked yet"
+
+
+@dataclass
 class Worker:
     """What create_app builds: the faust app and the parts tests and the CLI need to reach."""
 
@@ -85,6 +102,7 @@ class Worker:
     redis: Redis
     store: StoryStore
     pipeline: ArticlePipeline | None = None
+    broker_check: BrokerCheck = field(default_factory=BrokerCheck)
 
 
 def build_extractor(settings: Settings) -> SignatureExtractor:
@@ -113,6 +131,7 @@ def create_app(
         broker_heartbeat_interval=settings.heartbeat_interval_s,
         processing_guarantee=settings.processing_guarantee,
         producer_acks=-1,
+        broker_credentials=faust_credentials(settings),
     )
     articles = app.topic(settings.topic(ARTICLES), key_serializer="raw", value_serializer="raw")
     signatures = app.topic(settings.topic(SIGNATURES), key_serializer="raw", value_serializer="raw")
@@ -126,6 +145,7 @@ def create_app(
         socket_timeout=5.0,
         socket_connect_timeout=5.0,
         health_check_interval=30,
+        **redis_options(settings),
     )
     store = StoryStore(
         redis,
@@ -137,6 +157,7 @@ def create_app(
 
     @app.task
     async def start_up() -> None:
+        log.info("security: %s", describe_security(settings))
         # Adapters connect at startup, not at import: fail fast and say what is missing.
         worker.pipeline = ArticlePipeline(
             extractor=build_extractor(settings),
@@ -179,6 +200,15 @@ def create_app(
             )
             _observe_lag(worker, message.tp, message.offset)
 
+    async def forget_revoked_lag(_app: Any, *args: Any, signal: Any, **_kwargs: Any) -> None:
+        # faust sends (app, revoked_set). Another worker owns these partitions now and reports
+        # their lag; a series left here would hold its last value and keep alerts firing.
+        revoked: Set[Any] = args[0] if args else set()
+        worker.metrics.forget_lag((tp.topic, tp.partition) for tp in revoked)
+
+    # mode types handlers with mypy_extensions VarArg/NamedArg, which mypy cannot match here.
+    app.on_partitions_revoked.connect(forget_revoked_lag)  # type: ignore[arg-type]
+
     @app.timer(interval=10.0)
     async def refresh_lag() -> None:
         # Per-message updates miss a stalled worker; refresh from the fetcher's view too.
@@ -186,13 +216,13 @@ def create_app(
             assignment = worker.app.consumer.assignment()
         except Exception:
             return
-        worker.metrics.consumer_lag.clear()
-        for tp in assignment:
-            if tp.topic != articles.get_topic_name():
-                continue
+        mine = [tp for tp in assignment if tp.topic == articles.get_topic_name()]
+        for tp in mine:
             position = await worker.app.consumer.position(tp)
             if position is not None:
                 _observe_lag(worker, tp, position - 1)
+        # Set first, then prune: a scrape in between never sees an owned partition vanish.
+        worker.metrics.retain_lag((tp.topic, tp.partition) for tp in mine)
 
     return worker
 
@@ -204,24 +234,90 @@ def _observe_lag(worker: Worker, tp: Any, offset: int) -> None:
         return
     if high is not None:
         lag = max(0, int(high) - offset - 1)
-        worker.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(lag)
+        worker.metrics.set_lag(tp.topic, tp.partition, lag)
 
 
-async def readiness(worker: Worker) -> tuple[bool, dict[str, bool]]:
-    checks = {"redis": False, "broker": False, "assignment": False}
+@dataclass(frozen=True)
+class Readiness:
+    """The answer /readyz gives: each check, and for a failed one, why (no secrets)."""
+
+    redis: bool
+    broker: bool
+    assignment: bool
+    errors: dict[str, str]
+
+    @property
+    def ready(self) -> bool:
+        return self.redis and self.broker and self.assignment
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ready": self.ready,
+            "redis": self.redis,
+            "broker": self.broker,
+            "assignment": self.assignment,
+            "errors": self.errors,
+        }
+
+
+async def readiness(worker: Worker) -> Readiness:
+    """Probe Redis and the broker without blocking the loop; read the assignment."""
+    errors: dict[str, str] = {}
+    redis_ok, broker_ok = await asyncio.gather(_redis_ok(worker), _broker_ok(worker))
+    if not redis_ok[0]:
+        errors["redis"] = redis_ok[1]
+    if not broker_ok:
+        errors["broker"] = worker.broker_check.error or "unreachable"
     try:
-        checks["redis"] = bool(await asyncio.wait_for(worker.redis.ping(), 2.0))
-    except Exception:
-        checks["redis"] = False
+        assigned = bool(worker.app.consumer.assignment())
+    except Exception as exc:
+        assigned = False
+        errors["assignment"] = _reason(exc)
+    else:
+        if not assigned:
+            errors["assignment"] = "no partitions assigned (joining the group, or idle replica)"
+    result = Readiness(redis=redis_ok[0], broker=broker_ok, assignment=assigned, errors=errors)
+    worker.metrics.up.set(1 if result.ready else 0)
+    return result
+
+
+async def _redis_ok(worker: Worker) -> tuple[bool, str]:
     try:
-        assignment = worker.app.consumer.assignment()
-        checks["assignment"] = bool(assignment)
-        checks["broker"] = bool(assignment) or worker.app.producer is not None
-    except Exception:
-        pass
-    ready = all(checks.values())
-    worker.metrics.up.set(1 if ready else 0)
-    return ready, checks
+        return bool(await asyncio.wait_for(worker.redis.ping(), CHECK_TIMEOUT_S)), ""
+    except Exception as exc:
+        return False, _reason(exc)
+
+
+async def _broker_ok(worker: Worker) -> bool:
+    """A cluster metadata round trip on the producer's own connection (same credentials)."""
+    check = worker.broker_check
+    now = time.monotonic()
+    if now - check.checked_at < BROKER_CHECK_TTL_S:
+        return check.ok
+    client = _producer_client(worker.app)
+    if client is None:
+        ok, error = False, "producer not started"
+    else:
+        try:
+            await asyncio.wait_for(client.fetch_all_metadata(), CHECK_TIMEOUT_S)
+            ok, error = True, None
+        except Exception as exc:
+            ok, error = False, _reason(exc)
+    worker.broker_check = BrokerCheck(ok=ok, checked_at=time.monotonic(), error=error)
+    return ok
+
+
+def _producer_client(app: faust.App) -> Any:
+    # faust has no public "is the cluster there" call; its producer's aiokafka client does.
+    # Reached through a private attribute, so any surprise reads as "not reachable".
+    producer = getattr(app.producer, "_producer", None)
+    return getattr(producer, "client", None)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return f"no answer within {CHECK_TIMEOUT_S:g}s"
+    return f"{type(exc).__name__}: {exc}"[:200]
 
 
 async def _serve_http(worker: Worker) -> None:
@@ -236,8 +332,8 @@ async def _serve_http(worker: Worker) -> None:
         return web.json_response({"live": True})
 
     async def ready(_: web.Request) -> web.Response:
-        ok, checks = await readiness(worker)
-        return web.json_response({"ready": ok, **checks}, status=200 if ok else 503)
+        result = await readiness(worker)
+        return web.json_response(result.as_json(), status=200 if result.ready else 503)
 
     http = web.Application()
     http.add_routes(

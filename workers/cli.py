@@ -1,4 +1,4 @@
-"""The `wirewatch` command line: run, replay, publish, extract, alerts, create-topics."""
+"""The `wirewatch` command line: run, replay, publish, extract, alerts, create-topics, status."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,9 +21,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from config.settings import Settings
+from config.settings import Settings, describe_settings_error
 from topics import ALERTS, ARTICLES, Alert, Article, InvalidArticle, parse_article
 from workers.embedded import EmbeddedServiceError, EmbeddedServices
+from workers.security import kafka_client_options, redis_options
 
 log = logging.getLogger("wirewatch")
 
@@ -90,7 +93,9 @@ def _missing_topics(settings: Settings) -> list[str]:
     from workers.topics_admin import topic_plan
 
     admin = KafkaAdminClient(
-        bootstrap_servers=_bootstrap(settings), client_id=f"{settings.app_id}-check"
+        bootstrap_servers=_bootstrap(settings),
+        client_id=f"{settings.app_id}-check",
+        **kafka_client_options(settings),
     )
     try:
         existing = set(admin.list_topics())
@@ -210,6 +215,7 @@ def _producer(settings: Settings) -> object:
         linger_ms=5,
         max_in_flight_requests_per_connection=1,
         client_id=f"{settings.app_id}-cli",
+        **kafka_client_options(settings),
     )
 
 
@@ -318,6 +324,7 @@ def _replay(
     consumer = KafkaConsumer(
         bootstrap_servers=_bootstrap(settings), enable_auto_commit=False, group_id=None,
         consumer_timeout_ms=200, client_id=f"{settings.app_id}-replay",
+        **kafka_client_options(settings),
     )  # fmt: skip
     partitions = consumer.partitions_for_topic(alerts_topic) or {0}
     assigned = [TopicPartition(alerts_topic, p) for p in sorted(partitions)]
@@ -344,7 +351,9 @@ def _replay(
     producer.close()  # type: ignore[attr-defined]
     log.info("replay %s: published %d article(s) to %s", run_id, len(lines), topic)
 
-    client = redis.Redis.from_url(settings.redis_url.get_secret_value(), socket_timeout=5)
+    client = redis.Redis.from_url(
+        settings.redis_url.get_secret_value(), socket_timeout=5, **redis_options(settings)
+    )
     done_key = replay_key(settings.redis_prefix, run_id, "done")
     dead_key = replay_key(settings.redis_prefix, run_id, "dead")
     alerts_key = replay_key(settings.redis_prefix, run_id, "alerts")
@@ -465,6 +474,7 @@ def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
         group_id=None,
         auto_offset_reset="earliest" if args.from_beginning else "latest",
         enable_auto_commit=False,
+        **kafka_client_options(settings),
     )
     try:
         for record in consumer:
@@ -482,6 +492,106 @@ def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         consumer.close()
     return 0
+
+
+# -- status --------------------------------------------------------------------------------------
+def default_status_url(settings: Settings) -> str:
+    """Where a worker started with these settings serves /readyz and /metrics."""
+    if not settings.metrics_port:
+        raise CliError("WIREWATCH_METRICS_PORT is 0 (no endpoint): pass --url http://HOST:PORT")
+    host = settings.metrics_host
+    # A worker bound to every interface is reachable on loopback from the same host.
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.metrics_port}"
+
+
+def _http_get(url: str, timeout: float) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return int(response.status), response.read()
+    except urllib.error.HTTPError as exc:  # 503 from /readyz still carries the JSON answer
+        return int(exc.code), exc.read()
+
+
+def _samples(metrics_text: str) -> dict[str, list[tuple[dict[str, str], float]]]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    found: dict[str, list[tuple[dict[str, str], float]]] = {}
+    for family in text_string_to_metric_families(metrics_text):
+        for sample in family.samples:
+            found.setdefault(sample.name, []).append((dict(sample.labels), float(sample.value)))
+    return found
+
+
+def render_status(url: str, ready: dict[str, object], metrics_text: str | None, now: float) -> str:
+    """The readiness answer and the headline metrics, as an on-call engineer reads them."""
+    verdict = "READY" if ready.get("ready") else "NOT READY"
+    errors = ready.get("errors") if isinstance(ready.get("errors"), dict) else {}
+    assert isinstance(errors, dict)
+    rows = [f"wirewatch worker at {url}: {verdict}"]
+    for check in ("broker", "redis", "assignment"):
+        state = "ok" if ready.get(check) else f"FAIL  {errors.get(check, '')}".rstrip()
+        rows.append(f"  {check:11} {state}")
+    if metrics_text is None:
+        return "\n".join(rows)
+    samples = _samples(metrics_text)
+
+    def total(name: str) -> float:
+        return sum(value for _, value in samples.get(name, []))
+
+    def by(name: str, label: str) -> str:
+        parts = [f"{labels[label]} {value:g}" for labels, value in samples.get(name, []) if value]
+        return f" ({', '.join(sorted(parts))})" if parts else ""
+
+    dead = "wirewatch_articles_deadlettered_total"
+    rows.append(
+        f"  articles    {total('wirewatch_articles_consumed_total'):g} consumed, "
+        f"{total('wirewatch_articles_processed_total'):g} processed, "
+        f"{total(dead):g} dead-lettered{by(dead, 'reason')}"
+    )
+    alerts = "wirewatch_alerts_published_total"
+    rows.append(f"  alerts      {total(alerts):g} published{by(alerts, 'kind')}")
+    lag = samples.get("wirewatch_consumer_lag_messages", [])
+    rows.append(f"  lag         {sum(v for _, v in lag):g} message(s) over {len(lag)} partition(s)")
+    rows.append(
+        f"  stories     {total('wirewatch_active_stories'):g} active, "
+        f"{total('wirewatch_emerging_stories'):g} emerging"
+    )
+    last = total("wirewatch_last_article_timestamp_seconds")
+    rows.append(f"  last input  {max(0.0, now - last):.0f}s ago" if last else "  last input  never")
+    redis_errors = total("wirewatch_redis_errors_total")
+    if redis_errors:
+        rows.append(f"  redis       {redis_errors:g} failed operation(s)")
+    return "\n".join(rows)
+
+
+def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
+    url = (args.url or default_status_url(settings)).rstrip("/")
+    try:
+        code, body = _http_get(f"{url}/readyz", args.timeout)
+    except (OSError, ValueError) as exc:
+        print(f"wirewatch status: no worker answers at {url}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        ready = json.loads(body)
+    except json.JSONDecodeError:
+        print(f"wirewatch status: {url}/readyz answered {code} without JSON", file=sys.stderr)
+        return EXIT_FAILED
+    metrics_text: str | None = None
+    try:
+        metrics_code, metrics_body = _http_get(f"{url}/metrics", args.timeout)
+        if metrics_code == 200:
+            metrics_text = metrics_body.decode()
+    except OSError as exc:
+        log.warning("could not read %s/metrics: %s", url, exc)
+    if args.json:
+        print(json.dumps({"url": url, **ready}))
+    else:
+        print(render_status(url, ready, metrics_text, time.time()))
+    return 0 if code == 200 and ready.get("ready") is True else EXIT_FAILED
 
 
 # -- main ----------------------------------------------------------------------------------------
@@ -536,6 +646,16 @@ def build_parser() -> argparse.ArgumentParser:
     alerts.add_argument("--from-beginning", action="store_true")
     alerts.add_argument("--json", action="store_true", help="print the alert records as JSON lines")
     alerts.set_defaults(func=cmd_alerts)
+
+    status = sub.add_parser(
+        "status", help="ask a running worker whether it is ready; exit 0 if so, 1 if not"
+    )
+    status.add_argument(
+        "--url", help="the worker's metrics endpoint (default: WIREWATCH_METRICS_HOST/PORT)"
+    )
+    status.add_argument("--json", action="store_true", help="print /readyz's JSON answer")
+    status.add_argument("--timeout", type=float, default=5.0, help="seconds per request")
+    status.set_defaults(func=cmd_status)
     return parser
 
 
@@ -544,7 +664,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as exc:
-        print(f"wirewatch: bad configuration:\n{exc}", file=sys.stderr)
+        print(f"wirewatch: bad configuration:\n{describe_settings_error(exc)}", file=sys.stderr)
         return EXIT_USAGE
     _setup_logging(settings.log_level)
     # SIGTERM becomes SystemExit so `finally` blocks stop what we started.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -131,3 +132,27 @@ class Metrics:
                 registry=reg,
             ),
         )
+
+    def set_lag(self, topic: str, partition: int, lag: int) -> None:
+        self.consumer_lag.labels(topic, str(partition)).set(lag)
+
+    def retain_lag(self, assigned: Iterable[tuple[str, int]]) -> None:
+        """Drop lag series for partitions this worker no longer owns (revoked in a rebalance):
+        a stale series would hold its last value and keep the lag alert firing."""
+        keep = {(topic, str(partition)) for topic, partition in assigned}
+        for labels in self._lag_labels():
+            if labels not in keep:
+                self.consumer_lag.remove(*labels)
+
+    def forget_lag(self, revoked: Iterable[tuple[str, int]]) -> None:
+        gone = {(topic, str(partition)) for topic, partition in revoked}
+        for labels in self._lag_labels():
+            if labels in gone:
+                self.consumer_lag.remove(*labels)
+
+    def _lag_labels(self) -> list[tuple[str, str]]:
+        return [
+            (sample.labels["topic"], sample.labels["partition"])
+            for family in self.consumer_lag.collect()
+            for sample in family.samples
+        ]

@@ -10,6 +10,7 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from config.settings import Settings
 from topics import ALERTS, ARTICLES, DEADLETTERS, SIGNATURES
+from workers.security import kafka_client_options
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,9 @@ def create_topics(settings: Settings, bootstrap: list[str], timeout_s: float = 3
     while True:
         try:
             admin = KafkaAdminClient(
-                bootstrap_servers=bootstrap, client_id=f"{settings.app_id}-admin"
+                bootstrap_servers=bootstrap,
+                client_id=f"{settings.app_id}-admin",
+                **kafka_client_options(settings),
             )
             break
         except KafkaError as exc:

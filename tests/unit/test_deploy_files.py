@@ -225,6 +225,23 @@ def test_every_wirewatch_env_is_a_settings_field(services: dict[str, dict[str, A
     assert seen, "no WIREWATCH_* variables in the compose file"
 
 
+def test_commented_security_env_names_are_settings_fields() -> None:
+    # The SASL/TLS example is commented out in compose, so YAML parsing never sees it.
+    commented = {
+        match.group(1)
+        for line in COMPOSE.read_text(encoding="utf-8").splitlines()
+        if line.lstrip().startswith("#")
+        for match in re.finditer(r"\b(WIREWATCH_[A-Z0-9_]+)\b", line)
+    }
+    fields = set(Settings.model_fields)
+    for key in commented:
+        assert key.removeprefix("WIREWATCH_").lower() in fields, f"{key} is not a Settings field"
+    security = {f for f in fields if f.startswith(("kafka_s", "redis_ssl"))}
+    assert security, "no security settings"
+    documented = {key.removeprefix("WIREWATCH_").lower() for key in commented}
+    assert security <= documented, f"not shown in compose: {sorted(security - documented)}"
+
+
 def test_worker_env_parses_as_settings(
     workers: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
