@@ -42,14 +42,17 @@ _MAP = {
 }
 _REPLACEMENTS = tuple(_MAP.items())
 # Dotted abbreviations would otherwise end sentences and split names ("U.S. troops").
-_DOTTED = re.compile(r"\b(U\.S\.A?|U\.K\.|U\.N\.|E\.U\.|a\.m\.|p\.m\.)(?!\w)", re.IGNORECASE)
-_DOTTED_MARKERS = (".S.", ".s.", ".K.", ".k.", ".N.", ".n.", ".U.", ".u.", ".m.", ".M.")
+_DOTTED = re.compile(r"\b(U\.S\.A?|U\.K\.|U\.N\.|E\.U\.|D\.C\.|a\.m\.|p\.m\.)(?!\w)", re.IGNORECASE)
+_DOTTED_MARKERS = (".S.", ".s.", ".K.", ".k.", ".N.", ".n.", ".U.", ".u.", ".m.", ".M.", ".C.")
+# "St. Louis", "Ft. Worth", "Mt. Vernon": the dot would end the sentence and split the name.
+_SAINT = re.compile(r"\b(St|ST|Ft|FT|Mt|MT)\.(?= [A-Z])")
 _DOTTED_MAP = {
     "u.s.": "US",
     "u.s.a": "USA",
     "u.k.": "UK",
     "u.n.": "UN",
     "e.u.": "EU",
+    "d.c.": "DC",
     "a.m.": "am",
     "p.m.": "pm",
 }
@@ -134,6 +137,8 @@ def normalise(text: str) -> str:
     text = _CONTROL.sub("", text)
     if any(marker in text for marker in _DOTTED_MARKERS):
         text = _DOTTED.sub(lambda m: _DOTTED_MAP.get(m.group(1).lower(), m.group(1)), text)
+    if "t. " in text or "T. " in text:
+        text = _SAINT.sub(r"\1", text)
     return text
 
 
@@ -264,4 +269,15 @@ _TOKEN = re.compile(
 
 def tokenize(text: str, offset: int = 0) -> list[tuple[str, int, int]]:
     """(token, start, end) for every word, number and punctuation mark, shifted by offset."""
-    return [(m.group(0), m.start() + offset, m.end() + offset) for m in _TOKEN.finditer(text)]
+    out: list[tuple[str, int, int]] = []
+    append = out.append
+    # One span() call per match is measurably cheaper than start() and end().
+    if offset:
+        for match in _TOKEN.finditer(text):
+            start, end = match.span()
+            append((match[0], start + offset, end + offset))
+    else:
+        for match in _TOKEN.finditer(text):
+            start, end = match.span()
+            append((match[0], start, end))
+    return out

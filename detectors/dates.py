@@ -52,6 +52,8 @@ _DMY = re.compile(
 _MDY = re.compile(
     rf"\b({_MONTH})\s{{1,3}}(\d{{1,2}})(?:st|nd|rd|th)?(?![\d:])(?:,?\s{{1,3}}(\d{{4}})(?!\d))?"
 )
+# US numeric dates with a year: "3/4/2013", "03/04/13".
+_NUMERIC = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?![\d/])")
 _MONTH_YEAR = re.compile(rf"\b({_MONTH})\s{{1,3}}(\d{{4}})(?!\d)")
 _WEEKDAY = re.compile(
     r"\b(?:(last|this|next|on|early|late)\s{1,3})?"
@@ -71,12 +73,9 @@ MAX_DATEPARSER_CALLS = 16
 
 
 @lru_cache(maxsize=4096)
-def _dateparse(span: str, base: date) -> date | None:
-    settings = {
-        "RELATIVE_BASE": datetime(base.year, base.month, base.day, 12, 0),
-        "PREFER_DATES_FROM": "past",
-        "RETURN_AS_TIMEZONE_AWARE": False,
-    }
+def _dateparse(span: str) -> date | None:
+    """dateparser on one span we found (numeric forms, "3/4/2013"); never on whole texts."""
+    settings = {"DATE_ORDER": "MDY", "RETURN_AS_TIMEZONE_AWARE": False, "STRICT_PARSING": True}
     try:
         result = dateparser.parse(span, languages=["en"], settings=settings)  # type: ignore[arg-type]
     except Exception:  # dateparser raises assorted errors on odd input; we fall back by hand
@@ -97,12 +96,8 @@ class _Resolver:
         self.spans: set[str] = set()
 
     def explicit(self, span: str, month: int, day: int, year: int | None) -> date | None:
-        """An explicit day: dateparser reads the span; our rule picks a missing year."""
-        if span in self.spans or len(self.spans) < MAX_DATEPARSER_CALLS:
-            self.spans.add(span)
-            parsed = _dateparse(span, self.published)
-            if parsed is not None:
-                month, day = parsed.month, parsed.day
+        """An explicit day our pattern already read in full; our rule picks a missing year.
+        (dateparser on such a span costs ~4 ms cold and adds nothing.)"""
         if year is not None:
             return _safe_date(year, month, day)
         candidate = _safe_date(self.published.year, month, day)
@@ -221,6 +216,12 @@ def find_dates(
 
     for match in iso:
         add(match, _safe_date(int(match.group(1)), int(match.group(2)), int(match.group(3))))
+    if "/" in text:
+        for match in _NUMERIC.finditer(text):
+            if len(resolver.spans) >= MAX_DATEPARSER_CALLS:
+                break
+            resolver.spans.add(match.group(0))
+            add(match, _dateparse(match.group(0)))
     for match in dmy:
         year = int(match.group(3)) if match.group(3) else None
         month = _MONTH_NUMBERS[match.group(2).lower().rstrip(".")]
@@ -242,22 +243,50 @@ def find_dates(
     return found
 
 
+# A dated line this close to the top of the text is the story's own publication stamp.
+DATELINE_CHARS = 400
+DATELINE_MAX_DAYS = 60
+_YEAR = re.compile(r"\d{4}")
+# Words that date the reporting, not the event: "was released today".
+_REPORTING_WORDS = frozenset({"today", "tonight", "this morning", "this afternoon", "this evening"})
+
+
+def dateline(dates: list[DateMention], published_at: datetime) -> date | None:
+    """The story's own dated stamp near the top ("January 1, 2013 7:18 PM") when it is a
+    little before the given publication time (a later crawl or archive date)."""
+    published = published_at.date()
+    for mention in dates:
+        if mention.start >= DATELINE_CHARS:
+            break
+        if mention.granularity != "day" or _YEAR.search(mention.text) is None:
+            continue
+        if published - timedelta(days=DATELINE_MAX_DAYS) <= mention.date < published:
+            return mention.date
+        return None
+    return None
+
+
 def event_date(
     title_dates: list[DateMention],
     dates: list[DateMention],
     lead_end: int,
     published_at: datetime,
 ) -> date:
-    """The day the article is about: the headline's or lead's first day-date, else the most
-    frequent day-date, else the publication date."""
+    """The day the article is about: the headline's or lead's first day-date (a weekday or
+    an explicit date before "today", which dates the reporting), else the most frequent
+    day-date, else the publication date."""
     for mention in title_dates:
         if mention.granularity == "day":
             return mention.date
-    for mention in dates:
-        if mention.start >= lead_end:
-            break
-        if mention.granularity == "day":
+    lead = [m for m in dates if m.start < lead_end and m.granularity == "day"]
+    # A stamp with a year at the very top is the publication line, not the event.
+    if len(lead) > 1 and lead[0].start < DATELINE_CHARS and _YEAR.search(lead[0].text):
+        lead = lead[1:]
+    for mention in lead:
+        if mention.text.lower() not in _REPORTING_WORDS:
             return mention.date
+    for mention in lead:
+        return mention.date
     days = [mention.date for mention in dates if mention.granularity == "day"]
     if days:
         counts = Counter(days)

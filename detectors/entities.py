@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from detectors.extract_gazetteer import MAX_PLACE_WORDS, GeoPlace
 from detectors.lexicon import MAX_NAME_WORDS, REGION_WORDS, Entry, Lexicon, name_key, slugify
 from topics.signatures import Actor, Location
 
@@ -52,6 +53,12 @@ LOCATIVE = frozenset(
 # A capital followed by one of these is acting ("Pyongyang is aiding", "Moscow said").
 _ACTING_NEXT = frozenset(
     {
+        "declined",
+        "declines",
+        "vowed",
+        "urged",
+        "demanded",
+        "signed",
         "is",
         "was",
         "has",
@@ -110,6 +117,26 @@ _ACTING_NEXT = frozenset(
         "does",
         "to",
     }
+)
+# Mid-sentence, these capitalised words start a name rather than being function words.
+_NAME_STARTERS = frozenset({"new", "just", "high", "first", "old", "one", "live"})
+# Nouns that make a demonym an actor: "Kenyan runner", "Dutch customs", "Israeli strikes".
+_AGENT_NOUNS = frozenset(
+    """troops soldiers forces force army navy military police officials official authorities
+    officers diplomats diplomat customs intelligence media state court judge prosecutors
+    investigators runner runners player players team athletes rebels fighters militants
+    company firm group retailer carmaker airline bank regulators lawmakers leaders leader
+    delegation negotiators envoy counterpart drones missiles strikes strike jets warplanes
+    ships warships vessels aircraft shelling artillery attack attacks raid raids operation
+    offensive missile drone jet warplane ship warship army unit sources citizens nationals
+    nationalists voters workers farmers students
+    activists protesters people man woman men women tourists pilot pilots crew""".split()
+)
+# Verbs a company or agency does: with one of these next, an unknown single name acts.
+_ORG_VERBS = frozenset(
+    """ordered opened opens closed closes cut cuts recalled recalling is are reported reports
+    agreed agrees posted posts raised raises bought buys sold sells launched hired fired
+    grounded grounds confirmed confirms issued issues declined dismissed blamed denied""".split()
 )
 # "sanctions against Moscow", "ties between Tokyo and Seoul": the government, not the city.
 _ACTING_PREV = frozenset(
@@ -180,7 +207,9 @@ _NOT_PERSON = frozenset(
     station square bridge park museum ii iii iv v vi plan formula treaty agreement accord
     summit conference act bill law operation covid christmas easter ramadan olympics games
     prize award championship series festival empire union city county province region
-    district oblast border front line victory peace security energy power""".split()
+    district oblast border front line victory peace security energy power hurricane typhoon
+    storm cyclone tropical stadium arena centre center plant factory mall hall tower palace
+    finals final open grand prix marathon tour stage game games match""".split()
 )
 _CONNECTORS = frozenset({"of", "the", "de", "von", "der", "van", "al", "bin", "la", "le", "du"})
 _GOVERNMENT_LOWER = frozenset(
@@ -193,6 +222,7 @@ _GOVERNMENT_LOWER = frozenset(
         "leadership",
         "regime",
         "authorities",
+        "coalition",
     }
 )
 
@@ -206,6 +236,12 @@ class _Found:
     place_spans: list[tuple[int, int, str]] = field(default_factory=list)
     full_names: dict[str, str] = field(default_factory=dict)
     pending_singles: list[str] = field(default_factory=list)
+    # Single unknown names that act ("Volkswagen said", "TSMC opened"): organisations unless
+    # they turn out to be the surname of someone named in full.
+    acting_singles: list[str] = field(default_factory=list)
+    runs: int = 0
+    # Countries ("FR") and US states ("US-CA") seen so far, to read ambiguous names.
+    context: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -218,6 +254,62 @@ class Entities:
 
 
 MAX_ENTITIES = 100
+# A city this big may stand alone ("Houston police said") without a locative before it.
+BIG_CITY = 100_000
+
+
+_PLURAL_REGIONS = {
+    "regions": "region",
+    "provinces": "province",
+    "oblasts": "oblast",
+    "districts": "district",
+    "counties": "county",
+}
+_DIRECTIONS = frozenset(
+    """the northern southern eastern western central north south east west northeast
+    northwest southeast southwest north-east north-west south-east south-west downtown
+    rural suburban coastal neighbouring neighboring nearby""".split()
+)
+# Town names that are also everyday words: a place only after a locative.
+_COMMON = frozenset(
+    """man police best hope mobile independence liberty union victory justice commerce
+    enterprise opportunity paradise friendship unity progress reform republic university
+    college center centre church temple mission cross gate bridge park lake hill valley
+    beach harbor harbour port bay springs rock stone wood forest field fields green
+    march may june august""".split()
+)
+
+
+def _prev_word(tokens: list[Token], index: int) -> str:
+    """The word before tokens[index], skipping "the" and directions ("in northern Mali")."""
+    back = index - 1
+    while back >= 0 and back >= index - 3 and tokens[back][0].lower() in _DIRECTIONS:
+        back -= 1
+    return tokens[back][0].lower() if back >= 0 else ""
+
+
+def _choose(
+    candidates: tuple[GeoPlace, ...], state: GeoPlace | None, context: set[str]
+) -> GeoPlace:
+    """The candidate in the named state, else in a country or state already seen, else the
+    most populous (candidates come most populous first)."""
+    if state is not None:
+        for place in candidates:
+            if place.country == "US" and place.admin1 == state.admin1:
+                return place
+    if context:
+        for place in candidates:
+            if f"US-{place.admin1}" in context and place.country == "US":
+                return place
+        for place in candidates:
+            if place.country in context:
+                return place
+    return candidates[0]
+
+
+# Capitalised runs looked at per article: a long story has a few hundred; junk made of
+# capitalised words stops here instead of costing time in proportion to its length.
+MAX_RUNS = 800
 
 
 def _strip_possessive(word: str) -> tuple[str, bool]:
@@ -284,10 +376,13 @@ class EntityFinder:
         if title_tokens:
             # Headlines are Title Case: trust only the tables there, never guess a person.
             self._sentence(_split_tokens(title_tokens), found, dynamic=False, spans=False)
+        hyphens = "-" in text
         for tokens in sentences:
             if len(found.actors) + len(found.locations) >= 2 * MAX_ENTITIES:
                 break
-            self._sentence(_split_tokens(tokens), found, dynamic=not _headline(tokens), spans=True)
+            if hyphens and tokens and "-" in text[tokens[0][1] : tokens[-1][2]]:
+                tokens = _split_tokens(tokens)
+            self._sentence(tokens, found, dynamic=not _headline(tokens), spans=True)
         self._resolve_singles(found)
         return Entities(
             actors=list(found.actors.values())[:MAX_ENTITIES],
@@ -325,6 +420,9 @@ class EntityFinder:
                     end += 1
                     continue
                 break
+            found.runs += 1
+            if found.runs > MAX_RUNS:
+                return
             self._run(tokens, index, end, found, dynamic=dynamic, spans=spans)
             index = max(end, index + 1)
 
@@ -350,6 +448,8 @@ class EntityFinder:
                 tokens[first][0].isupper() and len(tokens[first][0]) > 1
             ):
                 break  # "Mr" is a title and "US" an acronym, not function words
+            if not sentence_start and tokens[first][0].lower() in _NAME_STARTERS:
+                break  # mid-sentence "New South Wales", "Just Stop Oil" are names
             first += 1
             sentence_start = False
         if first >= stop:
@@ -363,6 +463,16 @@ class EntityFinder:
             after += 1
         if not possessive_last and after < len(tokens) and tokens[after][0].lower() in REGION_WORDS:
             self._region(tokens, first, stop, after, found, spans=spans)
+            return
+        if after < len(tokens) and tokens[after][0].lower() in _PLURAL_REGIONS:
+            # "the Kharkiv and Sumy regions": both names are regions.
+            self._region(tokens, first, stop, after, found, spans=spans)
+            if (
+                first >= 2
+                and tokens[first - 1][0] == "and"
+                and _is_capitalised(tokens[first - 2][0])
+            ):
+                self._region(tokens, first - 2, first - 1, after, found, spans=spans)
             return
 
         lows = [word.lower() for word, _ in words]
@@ -385,6 +495,14 @@ class EntityFinder:
                 entry = lex.names.get(key)
                 if entry is None:
                     continue
+                if (
+                    entry.kind == "place"
+                    and lex.gazetteer is not None
+                    and index + size + 1 < len(tokens)
+                    and tokens[index + size][0] == ","
+                    and lex.gazetteer.us_state(tokens[index + size + 1][0]) is not None
+                ):
+                    continue  # "Paris, Texas": the gazetteer reads the state
                 if entry.case_sensitive is not None:
                     # Acronyms must be written in capitals: "US" is a country, "Us" is not.
                     written = " ".join(
@@ -392,6 +510,19 @@ class EntityFinder:
                     )
                     if written.replace(".", "") != entry.case_sensitive.replace(".", ""):
                         continue
+                if (
+                    dynamic
+                    and unknown
+                    and unknown[-1] == index - 1
+                    and entry.kind in ("country", "demonym", "place")
+                ):
+                    # "Air India", "Anglo American", "Real Madrid": a country or city inside
+                    # a longer name is part of an organisation's name.
+                    name = " ".join(
+                        _strip_possessive(tokens[i][0])[0] for i in range(unknown[0], stop)
+                    )
+                    self._add_actor(found, f"org:{slugify(name)}", name, "organisation", name)
+                    return
                 self._flush_unknown(tokens, unknown, found, dynamic, sentence_start)
                 unknown = []
                 self._entry(entry, tokens, index, index + size, found, spans=spans)
@@ -400,6 +531,13 @@ class EntityFinder:
             if matched:
                 index += matched
                 continue
+            if lex.gazetteer is not None:
+                matched = self._world_place(tokens, index, first, stop, lows, found, spans=spans)
+                if matched:
+                    self._flush_unknown(tokens, unknown, found, dynamic, sentence_start)
+                    unknown = []
+                    index += matched
+                    continue
             lower = lows[offset]
             if lower in lex.titles or lower in FUNCTION_WORDS or lower in _CALENDAR:
                 self._flush_unknown(tokens, unknown, found, dynamic, sentence_start)
@@ -408,6 +546,92 @@ class EntityFinder:
                 unknown.append(index)
             index += 1
         self._flush_unknown(tokens, unknown, found, dynamic, sentence_start)
+
+    def _world_place(
+        self,
+        tokens: list[Token],
+        index: int,
+        first: int,
+        stop: int,
+        lows: list[str],
+        found: _Found,
+        *,
+        spans: bool,
+    ) -> int:
+        """A gazetteer place at tokens[index], accepted only with evidence; its size or 0.
+
+        Most town names are also surnames or words ("Jackson said", "Mobile"), so a city
+        needs a locative before it, a dateline, a ", State" after it, or (for a big city) a
+        run of its own that is not acting."""
+        gazetteer = self._lex.gazetteer
+        if gazetteer is None:
+            return 0
+        offset = index - first
+        longest = min(MAX_PLACE_WORDS, stop - index, gazetteer.first_words.get(lows[offset], 0))
+        for size in range(longest, 0, -1):
+            key = lows[offset] if size == 1 else " ".join(lows[offset : offset + size])
+            candidates = gazetteer.candidates(key)
+            if not candidates:
+                continue
+            end = index + size
+            prev = _prev_word(tokens, index)
+            if prev in ("and", "or") and found.place_spans and index >= 2:
+                # "in Madrid and Lisbon": the second place inherits the first one's locative.
+                prev = "in" if found.place_spans[-1][1] >= tokens[index - 2][2] else prev
+            nxt = tokens[end][0] if end < len(tokens) else ""
+            nxt_lower = nxt.lower()
+            state = None
+            if nxt == "," and end + 1 < len(tokens):
+                state = gazetteer.us_state(tokens[end + 1][0])
+            ends_run = end == stop
+            possessive = "'" in tokens[end - 1][0] and _strip_possessive(tokens[end - 1][0])[1]
+            dateline = (
+                spans
+                and tokens[index][1] < 3
+                and (tokens[index][0].isupper() or nxt in ("-", "(", ",", ":"))
+            )
+            if lows[offset] in _CALENDAR:
+                return 0  # "the March 4 shooting"
+            located = (prev in LOCATIVE and index == first) or prev == "," or dateline
+            capital = next((c for c in candidates if c.capital_of), None)
+            if capital is not None and ends_run and not located:
+                if self._capital_acts(bool(possessive), prev, nxt, nxt_lower):
+                    iso = capital.capital_of or ""
+                    name = self._lex.countries.get(iso, capital.country)
+                    self._add_actor(
+                        found, f"gov:{iso}", f"Government of {name}", "government", capital.name
+                    )
+                    return size
+            if size == 1 and not located and (lows[offset] in _COMMON or index == 0):
+                # A capitalised common word, or a sentence's first word: not enough to say place.
+                return 0
+            country = next((c for c in candidates if c.level == "country"), None)
+            if country is not None:
+                entry = Entry("country", f"country:{country.country}", country.name)
+                self._entry(entry, tokens, index, end, found, spans=spans)
+                return size
+            place = _choose(candidates, state, found.context)
+            if not ends_run and state is None and size == 1 and place.level == "city":
+                return 0  # "Independence Avenue", "Chapel Hill Mall": part of a longer name
+            big = (
+                place.population >= BIG_CITY
+                and ends_run
+                and index == first
+                and nxt_lower not in _ACTING_NEXT
+            )
+            if not (located or state is not None or big or place.level == "admin1"):
+                return 0
+            if place.level == "admin1" and not (located or ends_run):
+                return 0
+            surface = " ".join(_strip_possessive(tokens[i][0])[0] for i in range(index, end))
+            self._add_location(found, place.id, place.name, place.level, place.within, surface)
+            found.context.add(place.country)
+            if place.country == "US" and place.admin1:
+                found.context.add(f"US-{place.admin1}")
+            if spans:
+                found.place_spans.append((tokens[index][1], tokens[end - 1][2], place.id))
+            return size
+        return 0
 
     def _flush_unknown(
         self,
@@ -424,8 +648,14 @@ class EntityFinder:
         contiguous = indexes[-1] - indexes[0] == len(indexes) - 1
         if len(words) == 1:
             word = words[0]
-            if _is_titlecase(word) and word.lower() not in _NOT_PERSON:
+            lower = word.lower()
+            if lower in _NOT_PERSON or lower in self._lex.organisation_words:
+                return
+            acronym = word.isupper() and 2 < len(word) <= 6 and word.isalpha()
+            if _is_titlecase(word):
                 found.pending_singles.append(word)
+            if dynamic and (acronym or _is_titlecase(word)) and self._acts(tokens, indexes[0]):
+                found.acting_singles.append(word)
             return
         if (
             not dynamic
@@ -447,8 +677,31 @@ class EntityFinder:
         entry = self._lex.names.get(name_key(name))
         return entry is not None and entry.id == person_id
 
+    @staticmethod
+    def _acts(tokens: list[Token], index: int) -> bool:
+        """The word at index is the subject of a verb or owns something next to it."""
+        word = tokens[index][0]
+        before = tokens[index - 1][0] if index > 0 else ""
+        if before.lower() == "the" or (
+            # "Officials said", "Rescuers reached": a plural common noun opening a sentence.
+            word.endswith("s") and not word.isupper() and (index == 0 or before in "\"'(")
+        ):
+            return False
+        if _strip_possessive(word)[1]:
+            return index + 1 < len(tokens) and not tokens[index + 1][0][:1].isupper()
+        nxt = tokens[index + 1][0].lower() if index + 1 < len(tokens) else ""
+        return nxt != "to" and (nxt in _ACTING_NEXT or nxt in _ORG_VERBS)
+
     def _resolve_singles(self, found: _Found) -> None:
-        """A surname alone ("Marchuk said") is the person named in full elsewhere."""
+        """A surname alone ("Marchuk said") is the person named in full elsewhere; an unknown
+        single name that acts and is nobody's surname is an organisation ("Maersk said")."""
+        known = {name.lower() for actor in found.actors.values() for name in actor.mentions}
+        for word in found.acting_singles:
+            lower = word.lower()
+            if lower in found.full_names or lower in known or lower in self._lex.person_surnames:
+                continue
+            self._add_actor(found, f"org:{slugify(word)}", word, "organisation", word)
+            known.add(lower)
         for word in found.pending_singles:
             lower = word.lower()
             actor_id = found.full_names.get(lower)
@@ -464,6 +717,8 @@ class EntityFinder:
         lex = self._lex
         lowers = [_strip_possessive(tokens[i][0])[0].lower() for i in range(first, stop)]
         hits = [i for i, w in enumerate(lowers) if w in lex.organisation_words]
+        if len(hits) == len(lowers):
+            return True  # "Police said", "Congress": a generic body, not a named one
         if not hits or name_key(" ".join(t[0] for t in tokens[first:stop])) in lex.names:
             return False
         last = hits[-1]
@@ -523,6 +778,7 @@ class EntityFinder:
         name_first = max(name_first, stop - 3)
         name = " ".join(tokens[i][0] for i in range(name_first, stop))
         region_word = tokens[word_at][0].lower()
+        region_word = _PLURAL_REGIONS.get(region_word, region_word)
         surface_end = tokens[word_at][2]
         surface = " ".join(t[0] for t in tokens[name_first : word_at + 1])
         within: str | None = None
@@ -563,7 +819,7 @@ class EntityFinder:
         lex = self._lex
         surface = " ".join(tokens[i][0] for i in range(first, stop))
         base, possessive = _strip_possessive(surface)
-        prev = tokens[first - 1][0].lower() if first > 0 else ""
+        prev = _prev_word(tokens, first)
         nxt = tokens[stop][0] if stop < len(tokens) else ""
         nxt_lower = nxt.lower()
         if entry.kind == "seat":
@@ -571,6 +827,8 @@ class EntityFinder:
             return
         if entry.kind == "demonym":
             iso = entry.id.split(":", 1)[1]
+            if not self._demonym_acts(tokens, first, stop):
+                return  # "Chilean election", "Chinese yards": a modifier, nobody acting
             if self._government_follows(tokens, stop):
                 self._add_actor(
                     found,
@@ -593,6 +851,11 @@ class EntityFinder:
                     f"{surface} {nxt}",
                 )
                 return
+            if possessive and _is_capitalised(nxt):
+                return  # "Russia's Kursk region": the owner of a place, not an actor
+            if prev in ("and", "or") and found.place_spans and first >= 2:
+                if found.place_spans[-1][1] >= tokens[first - 2][2]:
+                    prev = "in"  # "in Spain and Portugal"
             if prev in LOCATIVE and not possessive:
                 self._add_location(found, f"iso:{iso}", entry.name, "country", None, base)
                 if spans:
@@ -625,13 +888,30 @@ class EntityFinder:
             if words:
                 found.full_names.setdefault(words[-1], entry.id)
 
+    def _demonym_acts(self, tokens: list[Token], first: int, stop: int) -> bool:
+        """ "North Korean troops", "French President", "Ukrainians": the country acts."""
+        word = tokens[stop - 1][0]
+        if word.endswith("s") and not word.endswith("ss"):
+            return True  # a plural people noun: "Ukrainians", "the Sudanese"
+        for look in range(stop, min(stop + 2, len(tokens))):
+            nxt = tokens[look][0]
+            lower = nxt.lower()
+            if nxt[:1].isupper() or lower in self._lex.titles or lower in _AGENT_NOUNS:
+                return True
+            if lower in self._lex.organisation_words or lower in _GOVERNMENT_LOWER:
+                return True
+        return False
+
     def _government_follows(self, tokens: list[Token], stop: int) -> bool:
-        # Capitalised bodies ("Russia's Ministry of Defence") are handled as organisations.
-        return (
-            stop < len(tokens)
-            and tokens[stop][0].lower() in _GOVERNMENT_LOWER
-            and not tokens[stop][0][0].isupper()
-        )
+        # Capitalised bodies ("Russia's Ministry of Defence") are handled as organisations;
+        # up to two lower-case words may qualify the body ("Georgia's interior ministry").
+        for look in range(stop, min(stop + 3, len(tokens))):
+            word = tokens[look][0]
+            if not word[0].isalpha() or word[0].isupper():
+                return False
+            if word.lower() in _GOVERNMENT_LOWER:
+                return True
+        return False
 
     @staticmethod
     def _capital_acts(possessive: bool, prev: str, nxt: str, nxt_lower: str) -> bool:

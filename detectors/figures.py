@@ -6,6 +6,7 @@ import bisect
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import accumulate
 
 from detectors.lexicon import Lexicon
 from topics.signatures import Count, Qualifier
@@ -109,6 +110,30 @@ _NUMBERISH = frozenset(
         for unit in ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
     ]
 )
+_LABEL_WORDS = frozenset(
+    """stage game round chapter article section page number flight route highway interstate
+    magnitude level category grade phase episode season week platform gate room exit unit
+    squad class no""".split()
+)
+_SINGLE_PEOPLE = frozenset(
+    """man woman boy girl teen teenager child baby toddler person suspect victim officer
+    driver passenger student worker resident gunman shooter motorist pedestrian cyclist
+    soldier civilian journalist deputy trooper bystander father mother son daughter""".split()
+)
+# "No deaths were reported": the noun carries the action.
+_ZERO_NOUNS: dict[str, tuple[str, str]] = {
+    "deaths": ("death", "killed"),
+    "fatalities": ("death", "killed"),
+    "injuries": ("injury", "injured"),
+    "casualties": ("casualty", "killed"),
+    "arrests": ("arrest", "arrested"),
+}
+_OF_THEM = frozenset({("of", "them"), ("of", "those"), ("of", "these"), ("of", "which")})
+_ZERO_WORDS = frozenset({"no", "nobody", "none", "neither"})
+_FIGURE_OPENERS = frozenset({"a", "an", "no", "nobody"})
+# A verb does not reach a figure across these: "trapped after a mine collapsed".
+_SUBORDINATE = frozenset({"after", "before", "when", "because", "until", "whereas"})
+_A_SCALES = frozenset({"dozen", "hundred", "thousand", "million", "billion"})
 _MAX_QUALIFIER = max(len(words) for words in _QUALIFIERS)
 _MONTHS = frozenset(
     """january february march april may june july august september october november december
@@ -180,6 +205,14 @@ _STREET = frozenset(
         "terrace",
         "crescent",
         "court",
+        "freeway",
+        "highway",
+        "interstate",
+        "route",
+        "parkway",
+        "expressway",
+        "pike",
+        "circle",
     }
 )
 # Words that end the noun phrase naming what is counted.
@@ -192,7 +225,9 @@ _THING_STOP = frozenset(
     despite down inside near off onto outside through throughout toward towards upon via within
     without according including so if then also just only even still already more most other
     another such per each every all both either neither overnight today yesterday said says
-    reported according last next""".split()
+    reported according last next for monday tuesday wednesday thursday friday saturday sunday
+    january february march april june july august september october november december
+    morning afternoon evening night""".split()
 )
 _ANAPHORA = (
     ("of", "those"),
@@ -234,6 +269,11 @@ _SAID_AFTER = re.compile(r"(?:^|[,\"]\s{0,3})([^,.;:\"()]{2,80}?)\s{1,3}" + _SPE
 _SAID_BEFORE = re.compile(
     r"\b" + _SPEECH + r"\s{1,3}(the\s[^,.;:\"()]{2,60}|[A-Z][^,.;:\"()]{2,60})(?=[,.;]|$)"
 )
+# Cheap test before the three attribution regexes: most sentences attribute nothing.
+_SPEECH_HINT = re.compile(
+    r"said|says|reported|reports|claimed|claims|told|announced|stated|confirmed|added"
+    r"|estimated|warned|according"
+)
 MAX_COUNTS = 100
 # A place further than this many characters from a figure does not scope it.
 PLACE_REACH = 300
@@ -255,6 +295,11 @@ class _Figure:
     inherits: bool = False
     including: bool = False
     partitive: bool = False
+    # Set by the phrase itself ("no deaths", "a man was killed"): the nearest verb cannot
+    # override it.
+    fixed_action: str | None = None
+    # Token span of the verb a singular figure used: no other figure may take that verb.
+    verb: tuple[int, int] = (-1, -1)
 
 
 def _round(value: float | None) -> float | None:
@@ -281,15 +326,27 @@ class FigureFinder:
             if len(counts) >= MAX_COUNTS:
                 break
             low = [t[0].lower() for t in tokens]
-            if _ANY_DIGIT.search(text, start, end) is None and _NUMBERISH.isdisjoint(low):
+            if (
+                _ANY_DIGIT.search(text, start, end) is None
+                and _NUMBERISH.isdisjoint(low)
+                and _ZERO_WORDS.isdisjoint(low)
+                and _SINGLE_PEOPLE.isdisjoint(low)
+            ):
                 continue
             figures = self._figures(tokens, low)
-            if not figures:
+            singles = self._singulars(low, figures)
+            if not figures and not singles:
                 continue
-            self._assign_actions(low, figures)
+            used = {i for single in singles for i in range(*single.verb)}
+            self._assign_actions(low, figures, used)
+            for figure in figures:
+                if figure.fixed_action is not None:
+                    figure.action = figure.fixed_action
             self._inherit(low, figures, previous)
+            if singles:
+                figures = sorted(figures + singles, key=lambda figure: figure.first)
             sentence = text[start:end]
-            claims = _claims(sentence)
+            claims = _claims(sentence) if _SPEECH_HINT.search(sentence) else []
             if claims and all(claim is None for _, claim in claims):
                 # "..., it said": the source named in the sentence before.
                 claims = [(position, last_claimant) for position, _ in claims]
@@ -297,8 +354,9 @@ class FigureFinder:
             if named:
                 last_claimant = named[-1]
             spans = self._sentence_places(place_spans, place_starts, start, end)
-            clauses = _clause_ids(tokens)
-            token_starts = [t[1] for t in tokens]
+            # Clause ids and offsets only matter when a place is named in the sentence.
+            clauses = _clause_ids(tokens) if spans else []
+            token_starts = [t[1] for t in tokens] if spans else []
             span_starts = [span[0] for span in spans]
             for figure in figures:
                 if figure.thing_key is None and figure.action is None:
@@ -333,14 +391,104 @@ class FigureFinder:
 
     # -- numbers -----------------------------------------------------------------------------
 
+    def _singulars(self, low: list[str], figures: list[_Figure]) -> list[_Figure]:
+        """ "A man was killed", "arrested a 34-year-old woman": one person, when the phrase
+        itself says what happened to them (a passive verb after, or the verb right before)."""
+        out: list[_Figure] = []
+        if _SINGLE_PEOPLE.isdisjoint(low) or ("a" not in low and "an" not in low):
+            return out
+        taken = {i for figure in figures for i in range(figure.first, figure.last + 1)}
+        count = len(low)
+        for index, word in enumerate(low):
+            if word not in ("a", "an") or index in taken:
+                continue
+            noun = index + 1
+            # Skip an age ("16-year-old") or one adjective ("young", "wounded").
+            if noun + 2 < count and low[noun][:1].isdigit() and low[noun + 1] == "-":
+                noun += 3 if low[noun + 2] in _AGE_WORDS else 0
+            if noun < count and low[noun] not in _SINGLE_PEOPLE and noun + 1 < count:
+                if low[noun].isalpha() and low[noun] not in _THING_STOP:
+                    noun += 1
+            if noun >= count or low[noun] not in _SINGLE_PEOPLE:
+                continue
+            action: str | None = None
+            verb = (-1, -1)
+            after = noun + 1
+            if after + 1 < count and low[after] in ("who", "that") and low[after + 1] == "was":
+                after += 1
+            if after < count and low[after] in ("was", "is", "were"):
+                after += 1
+                if after < count and low[after] in ("also", "then", "later", "fatally"):
+                    after += 1
+                found = self._action_at(low, after) if after < count else None
+                if found is not None:
+                    action = found[1]
+                    verb = (after, after + found[0])
+            if action is None and index > 0:
+                for back in range(max(0, index - 3), index):
+                    found = self._action_at(low, back)
+                    if found is not None and back + found[0] == index:
+                        action = found[1]
+                        verb = (back, index)
+            if action is None:
+                continue
+            out.append(
+                _Figure(
+                    first=index,
+                    number_end=index + 1,
+                    last=noun,
+                    low=1.0,
+                    high=1.0,
+                    qualifier="exact",
+                    thing_words=[low[noun]],
+                    thing_key=_thing_key(low[noun], self._lex.things),
+                    action=action,
+                    fixed_action=action,
+                    verb=verb,
+                )
+            )
+        return out
+
+    def _zero(self, low: list[str], index: int) -> _Figure | None:
+        """ "No deaths", "no one", "nobody": a figure of zero."""
+        word = low[index]
+        nxt = low[index + 1] if index + 1 < len(low) else ""
+        if word == "nobody" or (word == "no" and nxt == "one"):
+            end = index + 1 if word == "nobody" else index + 2
+            return _Figure(index, end, end - 1, 0.0, 0.0, "exact", ["people"], "person")
+        if word == "no" and nxt in _ZERO_NOUNS:
+            thing, action = _ZERO_NOUNS[nxt]
+            return _Figure(
+                index, index + 2, index + 1, 0.0, 0.0, "exact", [nxt], thing,
+                action=action, fixed_action=action,
+            )  # fmt: skip
+        return None
+
     def _figures(self, tokens: list[Token], low: list[str]) -> list[_Figure]:
         figures: list[_Figure] = []
-        index = 0
         count = len(tokens)
-        while index < count:
+        # One comprehension finds the few tokens that can start a figure; the loop below
+        # visits only those, so a long sentence of words costs one C-speed pass.
+        starts = [
+            i
+            for i, word in enumerate(low)
+            if word[0].isdigit() or word in _NUMBERISH or word in _FIGURE_OPENERS
+        ]
+        index = 0
+        for start in starts:
+            if start < index:
+                continue
+            index = start
             word = low[index]
-            if not (word[0].isdigit() or word in _NUMBERISH or word == "a" or word == "an"):
-                index += 1
+            if word in ("no", "nobody"):
+                zero = self._zero(low, index)
+                if zero is not None:
+                    figures.append(zero)
+                    index = zero.number_end
+                    continue
+            if word in ("a", "an") and not (index + 1 < count and low[index + 1] in _A_SCALES):
+                continue
+            if word in ("no", "nobody"):
                 continue
             parsed = _parse_number(tokens, low, index)
             if parsed is None:
@@ -418,6 +566,13 @@ class FigureFinder:
             or (nxt == "-" and after + 1 < count and low[after + 1] in _AGE_WORDS)
         ):
             return None
+        # "Danielle Lucero, 26, died", "a student, 20, who": an age set off by commas.
+        if is_digits and prev == "," and nxt in (",", ";", ")") and value < 120:
+            return None
+        if nxt == "block":
+            return None  # "the 13500 block of Cerise Avenue": an address
+        if prev in _LABEL_WORDS:
+            return None  # "stage nine", "magnitude 6.1", "game 7", "route 66"
         # Labels: "Source 1", "Flight 17" - a number straight after a capitalised word.
         if (
             index > 1
@@ -504,6 +659,16 @@ class FigureFinder:
         thing_key = _thing_key(thing_words[-1], lex.things) if thing_words else None
 
         low_bound, high_bound, qualifier = _interval(value, high_value, vague, qualifier_kind)
+        for size in (3, 2):
+            # "None of the 47 crew were injured": the figure is zero, the 47 only a frame.
+            if (
+                first >= size
+                and low[first - size] in ("none", "neither")
+                and (low[first - size + 1] == "of")
+            ):
+                first -= size
+                low_bound, high_bound, qualifier = 0.0, 0.0, "exact"
+                break
         partitive = first >= 2 and low[first - 2] == "of" and low[first - 1] in ("the", "those")
         return _Figure(
             partitive=partitive,
@@ -533,6 +698,8 @@ class FigureFinder:
                 break
             if lower.endswith("ing") and len(lower) > 5 and lower not in ("building", "buildings"):
                 break
+            if lower.endswith("ed") and len(lower) > 4 and words:
+                break  # "workers walked out": the verb after the noun
             if lower.endswith("ed") and len(lower) > 4:
                 following = low[index + 1] if index + 1 < count else ""
                 if (
@@ -557,13 +724,24 @@ class FigureFinder:
                 return len(words), action
         return None
 
-    def _assign_actions(self, low: list[str], figures: list[_Figure]) -> None:
+    def _assign_actions(
+        self, low: list[str], figures: list[_Figure], used: set[int] | None = None
+    ) -> None:
         """Each verb goes to its nearest figure; each figure keeps its nearest verb."""
+        actions = self._lex.actions
+        verbs = [i for i, word in enumerate(low) if word in actions]
+        if not verbs or not figures:
+            return
         hard = _boundaries(low)
         firsts = [f.first for f in figures]
         best: dict[int, tuple[int, str]] = {}
         index = 0
-        while index < len(low):
+        for verb_at in verbs:
+            if verb_at < index:
+                continue
+            index = verb_at
+            if used and index in used:
+                continue
             found = self._action_at(low, index)
             if found is None:
                 index += 1
@@ -606,6 +784,8 @@ class FigureFinder:
                     _ends_with(window, phrase) or phrase in _windows(window, len(phrase))
                     for phrase in _ANAPHORA
                 )
+                after = tuple(low[figure.number_end : figure.number_end + 2])
+                anaphora = anaphora or after in _OF_THEM
                 if (before.partitive and before is not previous) or anaphora:
                     figure.thing_words = list(before.thing_words)
                     figure.thing_key = before.thing_key
@@ -625,15 +805,12 @@ def _windows(window: tuple[str, ...], size: int) -> set[tuple[str, ...]]:
     return {window[i : i + size] for i in range(0, max(0, len(window) - size + 1))}
 
 
+_HARD_WORDS = frozenset({";", "(", ")"}) | _CLAUSE_WORDS | _SUBORDINATE
+
+
 def _boundaries(low: list[str]) -> list[int]:
     """Hard clause ids: a verb never crosses a semicolon or a 'while'/'but' clause."""
-    ids: list[int] = []
-    current = 0
-    for word in low:
-        if word in (";", "(", ")") or word in _CLAUSE_WORDS:
-            current += 1
-        ids.append(current)
-    return ids
+    return list(accumulate(1 if word in _HARD_WORDS else 0 for word in low))
 
 
 def _clause_ids(tokens: list[Token]) -> list[int]:
@@ -729,7 +906,9 @@ def _thing_key(word: str, table: Mapping[str, str]) -> str:
     lower = lower.rstrip("'")
     if lower in table:
         return str(table[lower])
-    if len(lower) > 4 and lower.endswith("ies"):
+    if len(lower) > 4 and lower.endswith("men") and lower not in ("omen", "semen"):
+        lower = lower[:-3] + "man"  # "fishermen", "gunmen", "policemen"
+    elif len(lower) > 4 and lower.endswith("ies"):
         lower = lower[:-3] + "y"
     elif lower.endswith(("ches", "shes", "sses", "xes", "zes")):
         lower = lower[:-2]
@@ -809,7 +988,7 @@ def _parse_number(
             current = (current or 1) * _SCALES[part]
             if _SCALES[part] >= 1000:
                 total += current
-                current = 0
+                current = 0.0
         elif (
             part == "and"
             and consumed

