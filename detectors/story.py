@@ -11,6 +11,8 @@ from typing import Any
 
 from topics import Alert, Count, Signature
 
+_REGION_LEVELS = frozenset({"admin1", "region"})
+
 
 @dataclass(frozen=True)
 class Member:
@@ -24,9 +26,18 @@ class Member:
     places: frozenset[str] = frozenset()
     terms: frozenset[str] = frozenset()
     event_date: date | None = None
+    # Regions (states, provinces, oblasts) the article's places lie in or that it names: two
+    # cities of one name in different states have different regions.
+    regions: frozenset[str] = frozenset()
 
     @classmethod
     def from_signature(cls, signature: Signature) -> Member:
+        regions = {loc.id for loc in signature.locations if loc.level in _REGION_LEVELS}
+        regions |= {
+            loc.within
+            for loc in signature.locations
+            if loc.within is not None and not loc.within.startswith("iso:")
+        }
         return cls(
             article_id=signature.article_id,
             source=signature.source,
@@ -36,6 +47,16 @@ class Member:
             places=frozenset(place.id for place in signature.locations),
             terms=frozenset(signature.terms),
             event_date=signature.event_date,
+            regions=frozenset(regions),
+        )
+
+    @property
+    def tokens(self) -> frozenset[str]:
+        """Everything that identifies the article's event, as typed tokens for the index."""
+        return frozenset(
+            [f"a:{a}" for a in self.actors]
+            + [f"p:{p}" for p in self.places]
+            + [f"t:{t}" for t in self.terms]
         )
 
     def to_json(self) -> str:
@@ -49,6 +70,7 @@ class Member:
                 "places": sorted(self.places),
                 "terms": sorted(self.terms),
                 "event_date": self.event_date.isoformat() if self.event_date else None,
+                "regions": sorted(self.regions),
             },
             sort_keys=True,
         )
@@ -65,6 +87,7 @@ class Member:
             places=frozenset(doc["places"]),
             terms=frozenset(doc["terms"]),
             event_date=date.fromisoformat(doc["event_date"]) if doc["event_date"] else None,
+            regions=frozenset(doc.get("regions", ())),
         )
 
 
@@ -133,6 +156,14 @@ class StoryProfile:
     @property
     def terms(self) -> frozenset[str]:
         return frozenset().union(*(m.terms for m in self.members))
+
+    @property
+    def regions(self) -> frozenset[str]:
+        return frozenset().union(*(m.regions for m in self.members))
+
+    @property
+    def created_at(self) -> datetime:
+        return min(m.published_at for m in self.members)
 
     @property
     def event_dates(self) -> frozenset[date]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol, TypeVar
@@ -16,12 +16,12 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from detectors.conflicts import FigureConflictDetector
 from detectors.emerging import EmergingStoryDetector
-from detectors.matching import StoryMatcher
+from detectors.matching import StoryMatcher, merged_finding
 from detectors.signature import SignatureExtractor
 from detectors.story import Claim, Finding, Member, new_story_id
 from topics import Alert, Article, DeadLetter, InvalidArticle, Signature, parse_article
 from workers.metrics import Metrics
-from workers.store import StoryStore
+from workers.store import Absorbed, StoryStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -53,6 +53,69 @@ class Sink(Protocol):
     async def alert(self, alert: Alert) -> None: ...
 
     async def deadletter(self, letter: DeadLetter, key: bytes | None) -> None: ...
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Where matching put an article, and the stories its arrival merged into that one."""
+
+    story_id: str
+    score: float
+    added: bool
+    absorbed: tuple[Absorbed, ...] = ()
+
+
+async def assign_story(
+    store: StoryStore,
+    matcher: StoryMatcher,
+    member: Member,
+    claims: Iterable[Claim],
+    since: datetime,
+) -> Assignment:
+    """Match an article to a story and add it there: the one path the worker and benchmarks run.
+
+    Idempotent per article id: a redelivered article goes where it went the first time.
+    """
+    held = await store.story_of(member.article_id)
+    if held is not None:
+        added = await store.add_article(held, member, claims)
+        return Assignment(story_id=added.story_id, score=1.0, added=added.added)
+
+    candidates, stats = await store.candidates(member, since)
+    ranked = matcher.rank(member, candidates, stats)
+    created = {p.story_id: p.created_at for p in candidates}
+    chosen, score = ranked[0] if ranked else (None, 0.0)
+    if score < matcher.threshold:
+        chosen = None
+    fresh_id = new_story_id(member.article_id)
+    story_id = await store.claim_article(member.article_id, chosen or fresh_id)
+    added = await store.add_article(story_id, member, claims)
+    if chosen is not None:
+        others = matcher.also_same(ranked, chosen)
+    else:
+        # A new story: another worker may have started the same one a moment ago, invisible to
+        # the first look. Look again now ours is indexed; whichever worker looks second sees both.
+        seen = set(created)
+        fresh, stats = await store.candidates(member, since)
+        fresh = [p for p in fresh if p.story_id not in seen and p.story_id != added.story_id]
+        created.update({p.story_id: p.created_at for p in fresh})
+        others = [s for s, v in matcher.rank(member, fresh, stats) if v >= matcher.threshold]
+
+    current, current_created = added.story_id, created.get(added.story_id, member.published_at)
+    absorbed: list[Absorbed] = []
+    for other in others:
+        other_created = created[other]
+        if other == current:
+            continue
+        # The older story survives, so concurrent workers merge in the same direction.
+        if (other_created, other) < (current_created, current):
+            gone = await store.merge(current, other)
+            current_created = other_created
+        else:
+            gone = await store.merge(other, current)
+        current = gone.into
+        absorbed.append(gone)
+    return Assignment(story_id=current, score=score, added=added.added, absorbed=tuple(absorbed))
 
 
 @dataclass
@@ -149,27 +212,27 @@ class ArticlePipeline:
         """Match, update the story idempotently, run the detectors, send new alerts."""
         t0 = time.perf_counter()
         member = Member.from_signature(signature)
-        story_id = await self.store.story_of(article.id)
-        if story_id is None:
-            since = article.published_at - self.story_window
-            candidates = await self.store.candidates(member, since)
-            chosen, score = self.matcher.choose(member, candidates)
-            story_id = await self.store.claim_article(
-                article.id, chosen or new_story_id(article.id)
-            )
-            log.debug("article %r -> story %s (score %.2f)", article.id, story_id, score)
+        assignment = await assign_story(
+            self.store,
+            self.matcher,
+            member,
+            Claim.from_signature(signature),
+            since=article.published_at - self.story_window,
+        )
+        story_id = assignment.story_id
+        log.debug("article %r -> story %s (score %.2f)", article.id, story_id, assignment.score)
         self.metrics.stage_seconds.labels("match").observe(time.perf_counter() - t0)
 
         t0 = time.perf_counter()
-        await self.store.add_article(story_id, member, Claim.from_signature(signature))
         snapshot = await self.store.snapshot(story_id)
         self.metrics.stage_seconds.labels("update_state").observe(time.perf_counter() - t0)
 
         t0 = time.perf_counter()
-        findings: list[Finding] = []
-        emerging = self.emerging.check(snapshot)
-        if emerging is not None:
-            findings.append(emerging)
+        findings: list[Finding] = [
+            merged_finding(story_id, gone.story_id, gone.members, article.published_at)
+            for gone in assignment.absorbed
+        ]
+        findings.extend(self.emerging.check_all(snapshot))
         findings.extend(self.conflicts.check(snapshot))
         sent = []
         for finding in findings:

@@ -4,42 +4,74 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
+from detectors.matching import TermStats
 from detectors.story import Claim, Member, StoryProfile, StorySnapshot
 from workers.metrics import Metrics
 
 T = TypeVar("T")
 
-# All keys of one story share the hash tag {story_id}, so this script touches one slot and runs
-# unchanged on Redis Cluster. It is idempotent per article id: a member already present is a no-op.
-_ADD_ARTICLE = """
-local members, claims, meta = KEYS[1], KEYS[2], KEYS[3]
-local article_id, member_json = ARGV[1], ARGV[2]
-local ttl, event_ts = tonumber(ARGV[3]), tonumber(ARGV[4])
-if redis.call('HEXISTS', members, article_id) == 1 then
-  return 0
+# All keys of one story share the hash tag {story_id}, so each script touches one slot and runs
+# unchanged on Redis Cluster. Adding is idempotent per article id (a member already present is a
+# no-op) and refused once the story was merged away: the caller follows the redirect it returns.
+_ADD_MEMBERS = """
+local members, claims, meta, redirect = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local target = redis.call('GET', redirect)
+if target then
+  return {'redirect', target}
 end
-redis.call('HSET', members, article_id, member_json)
-local i = 5
-while i < #ARGV do
-  redis.call('HSET', claims, ARGV[i], ARGV[i + 1])
-  i = i + 2
+local ttl, n_members = tonumber(ARGV[1]), tonumber(ARGV[2])
+local added = 0
+local i = 3
+for _ = 1, n_members do
+  local article_id, member_json, event_ts = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local n_claims = tonumber(ARGV[i + 3])
+  i = i + 4
+  if redis.call('HSETNX', members, article_id, member_json) == 1 then
+    added = added + 1
+    for _ = 1, n_claims do
+      redis.call('HSET', claims, ARGV[i], ARGV[i + 1])
+      i = i + 2
+    end
+    local last = tonumber(redis.call('HGET', meta, 'last_event_ts') or '-1e18')
+    if tonumber(event_ts) > last then
+      redis.call('HSET', meta, 'last_event_ts', event_ts)
+    end
+    local first = tonumber(redis.call('HGET', meta, 'created_event_ts') or '1e18')
+    if tonumber(event_ts) < first then
+      redis.call('HSET', meta, 'created_event_ts', event_ts)
+    end
+  else
+    i = i + 2 * n_claims
+  end
 end
-local last = tonumber(redis.call('HGET', meta, 'last_event_ts') or '0')
-if event_ts > last then
-  redis.call('HSET', meta, 'last_event_ts', ARGV[4])
-end
-redis.call('HSETNX', meta, 'created_event_ts', ARGV[4])
 redis.call('EXPIRE', members, ttl)
 redis.call('EXPIRE', claims, ttl)
 redis.call('EXPIRE', meta, ttl)
-return 1
+return {'added', tostring(added)}
 """
+
+# Marks a story as merged into another and hands back everything it held, in one step on its
+# slot: after this no article can join it (the add script sees the redirect), so the copy the
+# caller makes into the survivor is complete. Running it twice returns the same target.
+_ABSORB = """
+local members, claims, redirect = KEYS[1], KEYS[2], KEYS[3]
+local target = redis.call('GET', redirect)
+if not target then
+  target = ARGV[1]
+  redis.call('SET', redirect, target, 'EX', tonumber(ARGV[2]))
+end
+return {target, redis.call('HVALS', members), redis.call('HVALS', claims)}
+"""
+
+# Redirect chains are short (a survivor is always the older story); this bounds a bad loop.
+_MAX_REDIRECTS = 16
 
 AnyRedis = Redis | RedisCluster
 
@@ -49,9 +81,35 @@ def article_key(prefix: str, article_id: str) -> str:
     return f"{prefix}:article:{{{article_id}}}"
 
 
+def story_key(prefix: str, story_id: str, part: str) -> str:
+    return f"{prefix}:story:{{{story_id}}}:{part}"
+
+
 def final_story_sync(client: Any, prefix: str, story_id: str) -> str:
     """The story a story id stands for now (itself until stories merge), for sync callers."""
+    for _ in range(_MAX_REDIRECTS):
+        target = client.get(story_key(prefix, story_id, "redirect"))
+        if target is None:
+            return story_id
+        story_id = _s(target)
     return story_id
+
+
+@dataclass(frozen=True)
+class Added:
+    """Where an article ended up: the story (after redirects) and whether it was new there."""
+
+    story_id: str
+    added: bool
+
+
+@dataclass(frozen=True)
+class Absorbed:
+    """What a merged-away story held, now copied into the survivor."""
+
+    story_id: str
+    into: str
+    members: tuple[Member, ...]
 
 
 def replay_key(prefix: str, run_id: str, part: str) -> str:
@@ -70,17 +128,20 @@ class StoryStore:
         prefix: str = "ww",
         ttl_seconds: int = 72 * 3600,
         max_candidates: int = 25,
+        postings_per_token: int = 40,
     ) -> None:
         self._r = client
         self._metrics = metrics
         self._p = prefix
         self._ttl = ttl_seconds
         self._max_candidates = max_candidates
-        self._add_article = client.register_script(_ADD_ARTICLE)
+        self._postings = postings_per_token
+        self._add_members = client.register_script(_ADD_MEMBERS)
+        self._absorb = client.register_script(_ABSORB)
 
     # -- keys -----------------------------------------------------------------------------------
     def _story(self, story_id: str, part: str) -> str:
-        return f"{self._p}:story:{{{story_id}}}:{part}"
+        return story_key(self._p, story_id, part)
 
     def _article(self, article_id: str) -> str:
         return article_key(self._p, article_id)
@@ -110,8 +171,9 @@ class StoryStore:
     # -- matching -------------------------------------------------------------------------------
     @staticmethod
     def index_tokens(member: Member) -> list[str]:
-        tokens = [f"a:{a}" for a in member.actors] + [f"p:{p}" for p in member.places]
-        tokens += [f"t:{t}" for t in sorted(member.terms)[:12]]
+        tokens = set(member.tokens)
+        if member.event_date is not None:
+            tokens.add(f"d:{member.event_date.isoformat()}")
         return sorted(tokens)
 
     async def story_of(self, article_id: str) -> str | None:
@@ -130,67 +192,141 @@ class StoryStore:
 
         return await self._timed("claim_article", claim)
 
-    async def candidates(self, member: Member, since: datetime) -> list[StoryProfile]:
-        """Active stories sharing an index token with the article, most tokens in common first."""
+    async def final_story(self, story_id: str) -> str:
+        """The story a story id stands for now, following merge redirects."""
+
+        async def follow() -> str:
+            sid = story_id
+            for _ in range(_MAX_REDIRECTS):
+                target = await self._r.get(self._story(sid, "redirect"))
+                if target is None:
+                    return sid
+                sid = _s(target)
+            return sid
+
+        return await self._timed("final_story", follow)
+
+    async def candidates(
+        self, member: Member, since: datetime
+    ) -> tuple[list[StoryProfile], TermStats]:
+        """Active stories sharing index tokens with the article, the rarest shared tokens first.
+
+        Each token's posting list is a sorted set scored by event time; its size inside the
+        window is the token's story frequency, so the idf weights come with the same round trip.
+        Only the latest postings of a common token are read: "shooting" alone finds nothing.
+        """
         tokens = self.index_tokens(member)
         if not tokens:
-            return []
+            return [], TermStats()
         floor = since.timestamp()
 
-        async def fetch() -> list[StoryProfile]:
+        async def fetch() -> tuple[list[StoryProfile], TermStats]:
             pipe = self._r.pipeline(transaction=False)
+            pipe.zcount(self._stories(), floor, "+inf")
             for token in tokens:
-                pipe.zrangebyscore(self._index(token), floor, "+inf")
-            hits: dict[str, int] = {}
-            for ids in await pipe.execute():
-                for raw in ids:
-                    sid = raw.decode() if isinstance(raw, bytes) else raw
-                    hits[sid] = hits.get(sid, 0) + 1
+                pipe.zcount(self._index(token), floor, "+inf")
+                pipe.zrevrangebyscore(
+                    self._index(token), "+inf", floor, start=0, num=self._postings
+                )
+            replies = await pipe.execute()
+            df = {t: int(replies[1 + 2 * i]) for i, t in enumerate(tokens)}
+            stats = TermStats(stories=int(replies[0]), df=df)
+            hits: dict[str, float] = {}
+            for i, token in enumerate(tokens):
+                weight = stats.weight(token)
+                for raw in replies[2 + 2 * i]:
+                    sid = _s(raw)
+                    hits[sid] = hits.get(sid, 0.0) + weight
             ranked = sorted(hits, key=lambda s: (-hits[s], s))[: self._max_candidates]
+            if not ranked:
+                return [], stats
             pipe = self._r.pipeline(transaction=False)
             for sid in ranked:
+                pipe.exists(self._story(sid, "redirect"))
                 pipe.hvals(self._story(sid, "members"))
+            replies = await pipe.execute()
             profiles = []
-            for sid, values in zip(ranked, await pipe.execute(), strict=True):
-                if values:
+            for i, sid in enumerate(ranked):
+                redirected, values = replies[2 * i], replies[2 * i + 1]
+                if values and not redirected:
                     members = tuple(Member.from_json(v) for v in values)
                     profiles.append(StoryProfile(story_id=sid, members=members))
-            return profiles
+            return profiles, stats
 
         return await self._timed("candidates", fetch)
 
     # -- state ----------------------------------------------------------------------------------
-    async def add_article(self, story_id: str, member: Member, claims: Iterable[Claim]) -> bool:
-        """Add the article and its claims to the story atomically; False if it was there."""
-        args: list[Any] = [
-            member.article_id,
-            member.to_json(),
-            self._ttl,
-            member.published_at.timestamp(),
-        ]
-        for claim in claims:
-            args += [claim.claim_id, claim.to_json()]
-        keys = [
-            self._story(story_id, "members"),
-            self._story(story_id, "claims"),
-            self._story(story_id, "meta"),
-        ]
-        added = await self._timed("add_article", lambda: self._add_article(keys=keys, args=args))
-        ts = member.published_at.timestamp()
+    async def add_article(self, story_id: str, member: Member, claims: Iterable[Claim]) -> Added:
+        """Add the article and its claims to the story atomically, following merge redirects.
 
-        async def index() -> None:
-            # The index is only a hint for matching: one key per token, not atomic with the story.
-            pipe = self._r.pipeline(transaction=False)
+        Returns the story that holds it and whether it was new there (False: a redelivery).
+        """
+        added = await self._add(story_id, [(member, list(claims))])
+        await self._timed("index", lambda: self._index_members(added.story_id, [member]))
+        return added
+
+    async def _add(self, story_id: str, batch: list[tuple[Member, list[Claim]]]) -> Added:
+        args: list[Any] = [self._ttl, len(batch)]
+        for member, claims in batch:
+            args += [member.article_id, member.to_json(), member.published_at.timestamp()]
+            args.append(len(claims))
+            for claim in claims:
+                args += [claim.claim_id, claim.to_json()]
+        sid = story_id
+        for _ in range(_MAX_REDIRECTS):
+            keys = [self._story(sid, part) for part in ("members", "claims", "meta", "redirect")]
+
+            async def call(k: list[str] = keys) -> Any:
+                return await self._add_members(keys=k, args=args)
+
+            status, value = await self._timed("add_article", call)
+            if _s(status) == "redirect":
+                sid = _s(value)
+                continue
+            return Added(story_id=sid, added=int(_s(value)) > 0)
+        raise ValueError(f"story {story_id} redirects more than {_MAX_REDIRECTS} times")
+
+    async def _index_members(self, story_id: str, members: Iterable[Member]) -> None:
+        # The index is only a hint for matching: one key per token, not atomic with the story.
+        pipe = self._r.pipeline(transaction=False)
+        latest = 0.0
+        for member in members:
+            ts = member.published_at.timestamp()
+            latest = max(latest, ts)
             for token in self.index_tokens(member):
                 # GT keeps the latest event time and still adds new members.
                 pipe.zadd(self._index(token), {story_id: ts}, gt=True)
                 pipe.expire(self._index(token), self._ttl)
-            pipe.zadd(self._stories(), {story_id: ts}, gt=True)
-            pipe.expire(self._stories(), self._ttl)
-            await pipe.execute()
+        pipe.zadd(self._stories(), {story_id: latest}, gt=True)
+        pipe.expire(self._stories(), self._ttl)
+        await pipe.execute()
 
-        await self._timed("index", index)
-        return bool(added)
+    async def merge(self, absorbed: str, survivor: str) -> Absorbed:
+        """Merge story `absorbed` into `survivor`: redirect it, copy its members and claims.
+
+        Idempotent, and safe against a concurrent merge: if `absorbed` was already redirected
+        elsewhere, its members go there (the redirect target it returns) instead.
+        """
+        keys = [self._story(absorbed, p) for p in ("members", "claims", "redirect")]
+        target, raw_members, raw_claims = await self._timed(
+            "absorb", lambda: self._absorb(keys=keys, args=[survivor, self._ttl])
+        )
+        members = [Member.from_json(m) for m in raw_members]
+        by_article: dict[str, list[Claim]] = {m.article_id: [] for m in members}
+        for raw in raw_claims:
+            claim = Claim.from_json(raw)
+            by_article.setdefault(claim.article_id, []).append(claim)
+        into = _s(target)
+        if into == absorbed:  # a merge into itself would lose the story
+            raise ValueError(f"story {absorbed} cannot absorb itself")
+        added = await self._add(into, [(m, by_article[m.article_id]) for m in members])
+
+        async def reindex() -> None:
+            await self._index_members(added.story_id, members)
+            await self._r.zrem(self._stories(), absorbed)
+
+        await self._timed("index", reindex)
+        return Absorbed(story_id=absorbed, into=added.story_id, members=tuple(members))
 
     async def snapshot(self, story_id: str) -> StorySnapshot:
         async def read() -> StorySnapshot:

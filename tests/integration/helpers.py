@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -49,9 +50,9 @@ def cli(
 def running_worker(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     created = cli(env, "create-topics")
     assert created.returncode == 0, created.stderr.decode()
-    log = open(
-        Path(os.environ.get("TMPDIR", "/tmp")) / f"worker-{env['WIREWATCH_APP_ID']}.log", "wb"
-    )
+    # One log per worker process: two workers of one group must not write over each other.
+    _, name = tempfile.mkstemp(prefix=f"worker-{env['WIREWATCH_APP_ID']}-", suffix=".log")
+    log = open(name, "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "workers.cli", "run"],
         env=env,

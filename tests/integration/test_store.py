@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis
 from redis.asyncio import Redis
 
 from detectors.story import Claim, Member
 from topics import Count
 from workers.metrics import Metrics
-from workers.store import StoryStore
+from workers.store import StoryStore, final_story_sync
 
 pytestmark = pytest.mark.services
 
@@ -42,9 +43,9 @@ async def _store(services, unique: str) -> tuple[StoryStore, Redis, Metrics]:  #
 
 async def test_add_article_is_idempotent_and_keys_expire(services, unique) -> None:  # type: ignore[no-untyped-def]
     store, client, metrics = await _store(services, unique)
-    assert await store.add_article("st-1", _member("a"), [_claim("a")]) is True
-    assert await store.add_article("st-1", _member("a"), [_claim("a")]) is False
-    assert await store.add_article("st-1", _member("b", 5), [_claim("b")]) is True
+    assert (await store.add_article("st-1", _member("a"), [_claim("a")])).added is True
+    assert (await store.add_article("st-1", _member("a"), [_claim("a")])).added is False
+    assert (await store.add_article("st-1", _member("b", 5), [_claim("b")])).added is True
     snap = await store.snapshot("st-1")
     assert [m.article_id for m in snap.members] == ["a", "b"]
     assert [c.claim_id for c in snap.claims] == ["a#0", "b#0"]
@@ -68,10 +69,11 @@ async def test_add_article_is_idempotent_and_keys_expire(services, unique) -> No
 async def test_candidates_and_claims(services, unique) -> None:  # type: ignore[no-untyped-def]
     store, client, _ = await _store(services, unique)
     await store.add_article("st-1", _member("a"), [])
-    found = await store.candidates(_member("z", 30), since=T0 - timedelta(hours=1))
+    found, stats = await store.candidates(_member("z", 30), since=T0 - timedelta(hours=1))
     assert [p.story_id for p in found] == ["st-1"]
+    assert stats.stories == 1 and stats.df["t:port"] == 1
     # Outside the window (event time) the story is no candidate.
-    assert await store.candidates(_member("z"), since=T0 + timedelta(hours=1)) == []
+    assert (await store.candidates(_member("z"), since=T0 + timedelta(hours=1)))[0] == []
 
     assert await store.claim_article("z", "st-1") == "st-1"
     assert await store.claim_article("z", "st-2") == "st-1"
@@ -88,4 +90,31 @@ async def test_alert_bookkeeping_sends_once(services, unique) -> None:  # type: 
     assert await store.alert_pending("st-1", "al-1") is False
     snap = await store.snapshot("st-1")
     assert snap.latest_alerts == {"figures.conflict|x": "al-1"}
+    await client.aclose()
+
+
+async def test_merge_redirects_the_absorbed_story_and_moves_its_state(services, unique) -> None:  # type: ignore[no-untyped-def]
+    store, client, _ = await _store(services, unique)
+    await store.add_article("st-old", _member("a"), [_claim("a")])
+    await store.add_article("st-new", _member("b", 5), [_claim("b")])
+    gone = await store.merge("st-new", "st-old")
+    assert gone.into == "st-old" and [m.article_id for m in gone.members] == ["b"]
+    # Merging again (a redelivery, a second worker) changes nothing.
+    assert (await store.merge("st-new", "st-old")).into == "st-old"
+    snap = await store.snapshot("st-old")
+    assert [m.article_id for m in snap.members] == ["a", "b"]
+    assert [c.claim_id for c in snap.claims] == ["a#0", "b#0"]
+    # A late article for the absorbed story lands in the survivor.
+    late = await store.add_article("st-new", _member("c", 9), [])
+    assert late.story_id == "st-old" and late.added
+    assert await store.final_story("st-new") == "st-old"
+    sync = redis.Redis.from_url(services.redis_url)
+    assert final_story_sync(sync, f"t{unique}", "st-new") == "st-old"
+    assert final_story_sync(sync, f"t{unique}", "st-other") == "st-other"
+    sync.close()
+    # The absorbed story is no candidate any more; the survivor is.
+    found, _ = await store.candidates(_member("z", 30), since=T0 - timedelta(hours=1))
+    assert [p.story_id for p in found] == ["st-old"]
+    for key in [k async for k in client.scan_iter(match=f"t{unique}:*")]:
+        assert 0 < await client.ttl(key) <= 3600, f"{key!r} has no expiry"
     await client.aclose()

@@ -1,0 +1,236 @@
+"""Story matching on a labelled stream: quality, Redis cost and speed of matching + state update.
+
+Usage: python benchmarks/matching_gva.py PATH [--limit N] [--window-days D] [--threshold T]
+
+PATH is a JSONL file of articles with a gold story id in `gold.incident` (e.g.
+../shared/data/gva-dev.jsonl, see its README). Articles are streamed in `published_at` order
+through signature extraction and then through `workers.pipeline.assign_story` (the worker's own
+matching + state update path) against a real redis-server started for the run. Prints pairwise
+precision/recall/F1 and B-cubed F1 for the whole stream and for its first and second halves (tune
+on the first, report the second), stories vs gold, Redis commands and round trips per article,
+Redis memory per 10,000 articles and articles/s through matching + state update.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import json
+import pickle
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio.connection import Connection
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from config.settings import CONFIG_DIR  # noqa: E402
+from config.tables import load_tables  # noqa: E402
+from detectors.lexicon import Lexicon  # noqa: E402
+from detectors.matching import StoryMatcher  # noqa: E402
+from detectors.signature import SignatureExtractor  # noqa: E402
+from detectors.story import Claim, Member  # noqa: E402
+from topics import InvalidArticle, Signature, parse_article  # noqa: E402
+from workers.embedded import EmbeddedServices  # noqa: E402
+from workers.metrics import Metrics  # noqa: E402
+from workers.pipeline import assign_story  # noqa: E402
+from workers.store import StoryStore  # noqa: E402
+
+
+class CountingConnection(Connection):
+    """Counts writes to the socket: one per command, or one per pipeline/transaction."""
+
+    round_trips = 0
+
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        CountingConnection.round_trips += 1
+        await super().send_packed_command(command, check_health)
+
+
+def pairwise(pred: Mapping[str, str], gold: Mapping[str, str]) -> tuple[float, float, float]:
+    def pairs(labels: Mapping[str, str]) -> set[tuple[str, str]]:
+        groups: dict[str, list[str]] = collections.defaultdict(list)
+        for item, label in labels.items():
+            groups[label].append(item)
+        out = set()
+        for items in groups.values():
+            items.sort()
+            out |= {(a, b) for i, a in enumerate(items) for b in items[i + 1 :]}
+        return out
+
+    p, g = pairs(pred), pairs(gold)
+    tp = len(p & g)
+    precision = tp / len(p) if p else 1.0
+    recall = tp / len(g) if g else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def bcubed(pred: Mapping[str, str], gold: Mapping[str, str]) -> tuple[float, float, float]:
+    by_pred: dict[str, set[str]] = collections.defaultdict(set)
+    by_gold: dict[str, set[str]] = collections.defaultdict(set)
+    for item in pred:
+        by_pred[pred[item]].add(item)
+        by_gold[gold[item]].add(item)
+    precision = recall = 0.0
+    for item in pred:
+        common = len(by_pred[pred[item]] & by_gold[gold[item]])
+        precision += common / len(by_pred[pred[item]])
+        recall += common / len(by_gold[gold[item]])
+    precision, recall = precision / len(pred), recall / len(pred)
+    return precision, recall, 2 * precision * recall / (precision + recall)
+
+
+def report(label: str, pred: Mapping[str, str], gold: Mapping[str, str]) -> None:
+    p, r, f = pairwise(pred, gold)
+    _, _, bf = bcubed(pred, gold)
+    print(
+        f"{label:14} articles {len(pred):5}  pairwise P {p:.3f} R {r:.3f} F1 {f:.3f}  "
+        f"B-cubed F1 {bf:.3f}  stories {len(set(pred.values()))} vs gold {len(set(gold.values()))}"
+    )
+
+
+def extract(rows: list[dict[str, Any]], cache: Path | None) -> list[Signature]:
+    if cache is not None and cache.exists():
+        cached: dict[str, Signature] = pickle.loads(cache.read_bytes())
+        if all(row["id"] in cached for row in rows):
+            return [cached[row["id"]] for row in rows]
+    extractor = SignatureExtractor(Lexicon.from_tables(load_tables(CONFIG_DIR)))
+    started = time.perf_counter()
+    signatures = [extractor.extract(parse_article(json.dumps(row).encode())) for row in rows]
+    elapsed = time.perf_counter() - started
+    print(f"extraction     {len(rows) / elapsed:.1f} articles/s (not counted below)")
+    if cache is not None:
+        cache.write_bytes(pickle.dumps({s.article_id: s for s in signatures}))
+    return signatures
+
+
+def _parses(row: dict[str, Any]) -> bool:
+    try:
+        parse_article(json.dumps(row).encode())
+    except InvalidArticle:
+        return False
+    return True
+
+
+def command_calls(stats: Mapping[str, Any]) -> int:
+    return sum(int(v["calls"]) for k, v in stats.items() if k.startswith("cmdstat_"))
+
+
+async def run(
+    redis_url: str, signatures: Iterable[Signature], matcher: StoryMatcher, window: timedelta
+) -> dict[str, Any]:
+    pool = ConnectionPool.from_url(redis_url, connection_class=CountingConnection)
+    client = Redis(connection_pool=pool)
+    store = StoryStore(
+        client, Metrics.create(), prefix="bench", ttl_seconds=int(window.total_seconds())
+    )
+    await client.ping()
+    before_cmds = command_calls(await client.info("commandstats"))
+    before_mem = int((await client.info("memory"))["used_memory"])
+    CountingConnection.round_trips = 0
+    assigned: dict[str, str] = {}
+    merges = 0
+    started = time.perf_counter()
+    for sig in signatures:
+        assignment = await assign_story(
+            store,
+            matcher,
+            Member.from_signature(sig),
+            Claim.from_signature(sig),
+            since=sig.published_at - window,
+        )
+        assigned[sig.article_id] = assignment.story_id
+        merges += len(assignment.absorbed)
+    elapsed = time.perf_counter() - started
+    trips = CountingConnection.round_trips
+    after_cmds = command_calls(await client.info("commandstats"))
+    after_mem = int((await client.info("memory"))["used_memory"])
+    final = {aid: await store.final_story(sid) for aid, sid in assigned.items()}
+    await client.aclose()
+    await pool.disconnect()
+    n = len(assigned)
+    return {
+        "final": final,
+        "merges": merges,
+        "seconds": elapsed,
+        # INFO commandstats counts the INFO call itself once.
+        "commands": (after_cmds - before_cmds - 1) / n,
+        "round_trips": trips / n,
+        "memory_10k": (after_mem - before_mem) / n * 10_000,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("path", type=Path)
+    parser.add_argument("--limit", type=int, default=0, help="only the first N articles")
+    parser.add_argument(
+        "--window-days", type=float, default=30.0, help="story window (inactivity) in days"
+    )
+    defaults = StoryMatcher()
+    parser.add_argument("--threshold", type=float, default=defaults.threshold)
+    parser.add_argument("--merge-threshold", type=float, default=defaults.merge_threshold)
+    parser.add_argument("--date-bonus", type=float, default=defaults.date_bonus)
+    parser.add_argument("--date-penalty", type=float, default=defaults.date_penalty)
+    parser.add_argument(
+        "--signatures-cache", type=Path, help="pickle of signatures (tuning runs; outside the repo)"
+    )
+    args = parser.parse_args()
+
+    rows = [json.loads(line) for line in args.path.read_text().splitlines() if line.strip()]
+    rows.sort(key=lambda r: r["published_at"])  # stable: file order within a day
+    valid = [r for r in rows if _parses(r)]
+    if len(valid) < len(rows):
+        print(f"skipped        {len(rows) - len(valid)} article(s) the worker would dead-letter")
+    rows = valid
+    if args.limit:
+        rows = rows[: args.limit]
+    gold = {row["id"]: str(row["gold"]["incident"]) for row in rows}
+    signatures = extract(rows, args.signatures_cache)
+    window = timedelta(days=args.window_days)
+    matcher = StoryMatcher(
+        threshold=args.threshold,
+        window=window,
+        merge_threshold=args.merge_threshold,
+        date_bonus=args.date_bonus,
+        date_penalty=args.date_penalty,
+    )
+    with EmbeddedServices(want_kafka=False) as services:
+        assert services.redis_url is not None
+        result = asyncio.run(run(services.redis_url, signatures, matcher, window))
+    final: dict[str, str] = result["final"]
+    print(
+        f"matcher        threshold {matcher.threshold} merge {matcher.merge_threshold} "
+        f"window {args.window_days:g} d  date +{matcher.date_bonus}/-{matcher.date_penalty}"
+    )
+    report("all", final, gold)
+    half = len(rows) // 2
+    for label, part in (("first half", rows[:half]), ("second half", rows[half:])):
+        ids = [row["id"] for row in part]
+        report(label, {i: final[i] for i in ids}, {i: gold[i] for i in ids})
+    n = len(final)
+    print(f"merges         {result['merges']}")
+    print(
+        f"redis          {result['commands']:.1f} commands/article (incl. calls inside Lua), "
+        f"{result['round_trips']:.1f} round trips/article"
+    )
+    print(
+        f"redis memory   {result['memory_10k'] / 1e6:.1f} MB per 10,000 articles "
+        f"(window {args.window_days:g} d, nothing expired)"
+    )
+    print(f"throughput     {n / result['seconds']:.1f} articles/s through matching + state update")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
