@@ -69,6 +69,22 @@ class Settings(BaseSettings):
     emerging_window_hours: float = 12.0
     story_window_hours: float = 72.0
     match_threshold: float = 0.35
+    match_merge_threshold: float = Field(
+        default=0.6, description="A second story scoring this high for one article is merged."
+    )
+    match_max_event_date_gap_days: float = 2.0
+    match_date_bonus: float = 0.1
+    match_date_penalty: float = 0.25
+    emerging_escalation_factor: float = Field(
+        default=2.0,
+        description="story.escalating when a later window has this many times the sources…",
+    )
+    emerging_escalation_min_extra: int = Field(
+        default=3, description="…and at least this many more."
+    )
+    emerging_quiet_hours: float = Field(
+        default=24.0, description="A story with no article for this long (event time) is closed."
+    )
 
     # Operator tables (aliases, places, actions, furniture) are read from here at start.
     tables_dir: Path = CONFIG_DIR

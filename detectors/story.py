@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from topics import Alert, Count, Signature
 
@@ -191,6 +191,12 @@ class Finding:
 
     alert: Alert
     topic: str
+
+
+class StoryDetector(Protocol):
+    """Anything that looks at a story snapshot and says which alerts it wants sent."""
+
+    def check(self, story: StorySnapshot) -> list[Finding]: ...
 
 
 def stable_id(prefix: str, *parts: Any) -> str:

@@ -18,11 +18,14 @@ from redis.asyncio import Redis
 
 from config.settings import Settings
 from config.tables import load_tables
-from detectors.conflicts import FigureConflictDetector
+from detectors.conflicts import FigureConflictDetector, FigureUpdateDetector
+from detectors.disputes import FigureDisputeDetector
 from detectors.emerging import EmergingStoryDetector
+from detectors.inconsistency import FigureInconsistencyDetector
 from detectors.lexicon import Lexicon
 from detectors.matching import StoryMatcher
 from detectors.signature import SignatureExtractor
+from detectors.story import StoryDetector
 from topics import ALERTS, ARTICLES, DEADLETTERS, SIGNATURES, Alert, DeadLetter, Signature
 from workers.metrics import Metrics
 from workers.pipeline import ArticlePipeline, Inbound
@@ -109,6 +112,26 @@ def build_extractor(settings: Settings) -> SignatureExtractor:
     return SignatureExtractor(Lexicon.from_tables(load_tables(settings.tables_dir)))
 
 
+# Figure alerts, in the order their findings are sent for one article.
+FIGURE_DETECTORS: tuple[StoryDetector, ...] = (
+    FigureConflictDetector(),
+    FigureUpdateDetector(),
+    FigureDisputeDetector(),
+    FigureInconsistencyDetector(),
+)
+
+
+def build_matcher(settings: Settings) -> StoryMatcher:
+    return StoryMatcher(
+        threshold=settings.match_threshold,
+        window=timedelta(hours=settings.story_window_hours),
+        max_event_date_gap=timedelta(days=settings.match_max_event_date_gap_days),
+        date_bonus=settings.match_date_bonus,
+        date_penalty=settings.match_date_penalty,
+        merge_threshold=settings.match_merge_threshold,
+    )
+
+
 def create_app(
     settings: Settings, *, metrics: Metrics | None = None, datadir: str | None = None
 ) -> Worker:
@@ -164,15 +187,15 @@ def create_app(
             store=store,
             sink=FaustSink(signatures, alerts, deadletters),
             metrics=metrics,
-            matcher=StoryMatcher(
-                threshold=settings.match_threshold,
-                window=timedelta(hours=settings.story_window_hours),
-            ),
+            matcher=build_matcher(settings),
             emerging=EmergingStoryDetector(
                 min_sources=settings.emerging_min_sources,
                 window=timedelta(hours=settings.emerging_window_hours),
+                escalation_factor=settings.emerging_escalation_factor,
+                escalation_min_extra=settings.emerging_escalation_min_extra,
+                quiet_after=timedelta(hours=settings.emerging_quiet_hours),
             ),
-            conflicts=FigureConflictDetector(),
+            figures=FIGURE_DETECTORS,
             max_article_bytes=settings.max_article_bytes,
             story_window=timedelta(hours=settings.story_window_hours),
         )

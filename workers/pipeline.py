@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol, TypeVar
@@ -14,11 +14,11 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from detectors.conflicts import FigureConflictDetector
 from detectors.emerging import EmergingStoryDetector
+from detectors.furniture import fingerprints
 from detectors.matching import StoryMatcher, merged_finding
 from detectors.signature import SignatureExtractor
-from detectors.story import Claim, Finding, Member, new_story_id
+from detectors.story import Claim, Finding, Member, StoryDetector, new_story_id
 from topics import Alert, Article, DeadLetter, InvalidArticle, Signature, parse_article
 from workers.metrics import Metrics
 from workers.store import Absorbed, StoryStore
@@ -128,7 +128,7 @@ class ArticlePipeline:
     metrics: Metrics
     matcher: StoryMatcher
     emerging: EmergingStoryDetector
-    conflicts: FigureConflictDetector
+    figures: Sequence[StoryDetector]
     max_article_bytes: int = 1_000_000
     story_window: timedelta = timedelta(hours=72)
     state_attempts: int = 3
@@ -167,9 +167,10 @@ class ArticlePipeline:
             await self._deadletter(msg, exc.reason, exc.detail, None)
             return "deadlettered", []
 
+        known = await self._known_furniture(article.source)
         t0 = time.perf_counter()
         try:
-            signature = self.extractor.extract(article)
+            signature = self.extractor.extract(article, known_furniture=known)
         except Exception as exc:  # a bug in extraction must not stop the stream
             log.exception("extraction failed for article %r", article.id)
             await self._deadletter(
@@ -220,6 +221,7 @@ class ArticlePipeline:
             since=article.published_at - self.story_window,
         )
         story_id = assignment.story_id
+        await self.store.observe_furniture(article.source, story_id, fingerprints(article.text))
         log.debug("article %r -> story %s (score %.2f)", article.id, story_id, assignment.score)
         self.metrics.stage_seconds.labels("match").observe(time.perf_counter() - t0)
 
@@ -233,7 +235,8 @@ class ArticlePipeline:
             for gone in assignment.absorbed
         ]
         findings.extend(self.emerging.check_all(snapshot))
-        findings.extend(self.conflicts.check(snapshot))
+        for detector in self.figures:
+            findings.extend(detector.check(snapshot))
         sent = []
         for finding in findings:
             alert = finding.alert
@@ -256,6 +259,16 @@ class ArticlePipeline:
         self.metrics.active_stories.set(active)
         self.metrics.emerging_stories.set(emerging_count)
         return sent
+
+    async def _known_furniture(self, source: str) -> frozenset[str]:
+        """Learned furniture is an optimisation: without Redis, content rules still apply."""
+        try:
+            return await self.store.known_furniture(source)
+        except RedisError as exc:
+            log.warning(
+                "learned furniture unavailable for %s (%s); using content rules", source, exc
+            )
+            return frozenset()
 
     async def _deadletter(
         self, msg: Inbound, reason: str, detail: str, article_id: str | None

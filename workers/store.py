@@ -73,6 +73,33 @@ return {target, redis.call('HVALS', members), redis.call('HVALS', claims)}
 # Redirect chains are short (a survivor is always the older story); this bounds a bad loop.
 _MAX_REDIRECTS = 16
 
+# Per source: counts "n|last story" per paragraph fingerprint, and the set known as furniture.
+# Both keys share the source's hash tag; the count hash is capped, and both expire when idle.
+_OBSERVE_FURNITURE = """
+local counts, known = KEYS[1], KEYS[2]
+local story, need, cap, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local size = redis.call('HLEN', counts)
+for i = 5, #ARGV do
+  local fp = ARGV[i]
+  local cur = redis.call('HGET', counts, fp)
+  if cur then
+    local sep = string.find(cur, '|', 1, true)
+    local n, last = tonumber(string.sub(cur, 1, sep - 1)), string.sub(cur, sep + 1)
+    if last ~= story then
+      n = n + 1
+      redis.call('HSET', counts, fp, n .. '|' .. story)
+      if n >= need then redis.call('SADD', known, fp) end
+    end
+  elseif size < cap then
+    redis.call('HSET', counts, fp, '1|' .. story)
+    size = size + 1
+  end
+end
+redis.call('EXPIRE', counts, ttl)
+if redis.call('EXISTS', known) == 1 then redis.call('EXPIRE', known, ttl) end
+return size
+"""
+
 AnyRedis = Redis | RedisCluster
 
 
@@ -138,6 +165,9 @@ class StoryStore:
         self._postings = postings_per_token
         self._add_members = client.register_script(_ADD_MEMBERS)
         self._absorb = client.register_script(_ABSORB)
+        self._observe = client.register_script(_OBSERVE_FURNITURE)
+        self._furniture_max = 2_000
+        self._furniture_cache: dict[str, tuple[float, frozenset[str]]] = {}
 
     # -- keys -----------------------------------------------------------------------------------
     def _story(self, story_id: str, part: str) -> str:
@@ -348,6 +378,39 @@ class StoryStore:
             )
 
         return await self._timed("snapshot", read)
+
+    # -- learned furniture ----------------------------------------------------------------------
+    def _furniture(self, source: str, part: str) -> str:
+        return f"{self._p}:furniture:{{{source}}}:{part}"
+
+    async def known_furniture(self, source: str) -> frozenset[str]:
+        """Fingerprints of paragraphs this source repeats across stories (cached briefly)."""
+        now = time.monotonic()
+        cached = self._furniture_cache.get(source)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        key = self._furniture(source, "known")
+        members = await self._timed("furniture_known", lambda: self._r.smembers(key))
+        known = frozenset(_s(m) for m in members)
+        if len(self._furniture_cache) >= 5_000:
+            self._furniture_cache.pop(next(iter(self._furniture_cache)))
+        self._furniture_cache[source] = (now + 60.0, known)
+        return known
+
+    async def observe_furniture(
+        self, source: str, story_id: str, fingerprints: list[str], *, min_stories: int = 3
+    ) -> None:
+        """Count each paragraph once per story; one seen in `min_stories` stories is furniture.
+
+        Counting stories rather than articles keeps a story's own paragraphs, repeated in its
+        updates, from being learned as furniture.
+        """
+        if not fingerprints:
+            return
+        keys = [self._furniture(source, "counts"), self._furniture(source, "known")]
+        args: list[str | int] = [story_id, min_stories, self._furniture_max, 30 * 86400]
+        args += fingerprints
+        await self._timed("furniture_observe", lambda: self._observe(keys=keys, args=args))
 
     # -- alerts ---------------------------------------------------------------------------------
     async def alert_pending(self, story_id: str, alert_id: str) -> bool:

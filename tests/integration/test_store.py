@@ -118,3 +118,23 @@ async def test_merge_redirects_the_absorbed_story_and_moves_its_state(services, 
     for key in [k async for k in client.scan_iter(match=f"t{unique}:*")]:
         assert 0 < await client.ttl(key) <= 3600, f"{key!r} has no expiry"
     await client.aclose()
+
+
+async def test_furniture_is_learned_across_stories_not_within_one(services, unique) -> None:  # type: ignore[no-untyped-def]
+    from detectors.furniture import fingerprints
+
+    store, client, _ = await _store(services, unique)
+    appeal = "Support our newsroom: every contribution keeps us independent.\n"
+    story_line = "The council said the bridge would reopen in the spring.\n"
+    # One story repeating its own paragraph in three updates is not furniture...
+    for _ in range(3):
+        await store.observe_furniture("herald.example", "st-1", fingerprints(story_line))
+    # ...a paragraph in three different stories of one source is.
+    for story in ("st-1", "st-2", "st-3"):
+        await store.observe_furniture("herald.example", story, fingerprints(appeal))
+    known = await store.known_furniture("herald.example")
+    assert known == frozenset(fingerprints(appeal))
+    assert await store.known_furniture("other.example") == frozenset()
+    for key in [k async for k in client.scan_iter(match=f"t{unique}:furniture:*")]:
+        assert await client.ttl(key) > 0
+    await client.aclose()
