@@ -46,6 +46,42 @@ _PEOPLE_ACTIONS: Final = frozenset(
 )
 
 
+# A figure that is only part of the story's total: "killed two more people", "another 30",
+# "including two children", "of the 83 launched, 55…", or one about another incident.
+_INCREMENT_AFTER = re.compile(r"^\W{0,2}(?:more|others?|additional|further)\b", re.IGNORECASE)
+_PART_BEFORE = re.compile(
+    r"\b(?:another|other|of (?:the|those|these|them|which)|includ(?:ing|ed|es|e)|among them)\b"
+    r"[^.;]{0,80}$",
+    re.IGNORECASE,
+)
+_ELSEWHERE = re.compile(
+    r"\b(?:separate(?:ly)?|unrelated|previous(?:ly)?|earlier this (?:year|month)|last year|"
+    r"other (?:shootings|incidents|attacks)|another (?:shooting|incident|attack)|"
+    r"in (?:19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+
+
+def is_total(claim: Claim) -> bool:
+    """Whether the claim states the story's figure, not a part, an increment or an aside.
+
+    Only totals are compared across articles: "he killed two more people" does not dispute
+    "four people were killed", and "a woman was wounded" is one victim, not the count.
+    """
+    count = claim.count
+    if count.text.strip().lower() in ("a", "an"):
+        return False
+    sentence = count.sentence
+    at = sentence.find(count.text)
+    if at < 0:
+        return True
+    if _INCREMENT_AFTER.search(sentence[at + len(count.text) :]):
+        return False
+    if _PART_BEFORE.search(sentence[:at]):
+        return False
+    return not _ELSEWHERE.search(sentence)
+
+
 def figure_key(claim: Claim) -> FigureKey | None:
     """Claims can only be about one figure when action, thing and scope agree."""
     count = claim.count
@@ -174,7 +210,7 @@ def figure_groups(story: StorySnapshot) -> Iterator[tuple[FigureKey, list[Claim]
     groups: dict[FigureKey, list[Claim]] = defaultdict(list)
     for claim in story.claims:
         key = figure_key(claim)
-        if key is not None:
+        if key is not None and is_total(claim):
             groups[key].append(claim)
     for key in sorted(groups, key=lambda k: (k[0], k[1], k[2] or "")):
         yield key, sorted(groups[key], key=lambda c: (c.published_at, c.claim_id))

@@ -14,31 +14,47 @@ from topics import Alert
 KIND: Final = "figures.inconsistent"
 
 # A sentence that breaks down the figure before it: "Of those, 55 were shot down…".
-_BREAKDOWN = re.compile(
-    r"^\W*(?:of (?:those|them|these|which|the \w+)|among them)\b", re.IGNORECASE
-)
+_BREAKDOWN = re.compile(r"^\W*(?:of (?:those|them|these|which)|among them)\b", re.IGNORECASE)
 # "…destroyed 35 drones, including 20 over Kursk and 11 over Bryansk": parts in one sentence.
 _INCLUDING = re.compile(r"\b(?:including|of which|among them)\b", re.IGNORECASE)
+# How far a breakdown sentence may follow its whole (characters of cleaned text).
+_NEXT_SENTENCE = 600
+
+
+def _offset_in_sentence(claim: Claim) -> int:
+    """Where the figure stands in its sentence (-1 when its text is not found there)."""
+    return claim.count.sentence.find(claim.count.text)
 
 
 def _parts_of(whole: Claim, claims: list[Claim]) -> list[Claim]:
-    """Claims the article presents as a breakdown of `whole`."""
-    parts = []
+    """Claims the article itself presents as a breakdown of `whole`.
+
+    Precision first: a part counts the same thing as the whole, stands after it, and is tied
+    to it by the text: the next sentence opens "Of those…", or the whole's own sentence goes on
+    "…, including …" with the parts after that word.
+    """
+    sentence = whole.count.sentence
+    whole_at = _offset_in_sentence(whole)
+    sentence_start = whole.count.start - max(whole_at, 0)
+    including = _INCLUDING.search(sentence, max(whole_at, 0))
+    parts: dict[int, Claim] = {}
     for c in claims:
-        if c.claim_id == whole.claim_id or c.count.start <= whole.count.start:
+        if c.count.start <= whole.count.start or c.count.thing_key != whole.count.thing_key:
             continue
-        if c.count.thing_key not in (None, whole.count.thing_key) or not same_thing(whole, c):
+        if not same_thing(whole, c) or same_claimant(whole, c) is False:
             continue
-        if same_claimant(whole, c) is False:
-            continue
-        same_sentence = c.count.sentence == whole.count.sentence
-        if same_sentence:
-            between = c.count.sentence
-            if _INCLUDING.search(between):
-                parts.append(c)
-        elif _BREAKDOWN.search(c.count.sentence) and c.count.start - whole.count.start < 600:
-            parts.append(c)
-    return parts
+        if c.count.sentence == sentence and 0 <= c.count.start - sentence_start < len(sentence):
+            # The same sentence occurrence: a part only after "including" (or "of which").
+            at = c.count.start - sentence_start
+            if including is not None and at > including.start():
+                parts[c.count.start] = c
+        elif (
+            _BREAKDOWN.search(c.count.sentence)
+            and c.count.start - whole.count.start < _NEXT_SENTENCE
+            and c.count.start - sentence_start >= len(sentence)
+        ):
+            parts[c.count.start] = c
+    return [parts[k] for k in sorted(parts)]
 
 
 @dataclass(frozen=True)
@@ -58,10 +74,10 @@ class FigureInconsistencyDetector:
         for article_id in sorted(by_article):
             claims = sorted(by_article[article_id], key=lambda c: c.count.start)
             for whole in claims:
-                if whole.count.high is None:
+                if whole.count.high is None or whole.count.thing_key is None:
                     continue
                 parts = _parts_of(whole, claims)
-                if len(parts) < 2 and not (parts and low(parts[0]) > high(whole)):
+                if len(parts) < 2:
                     continue
                 total = sum(max(low(p), 0.0) for p in parts)
                 if total <= high(whole):

@@ -194,3 +194,21 @@ def test_breakdowns_that_fit_and_unrelated_figures_are_not_flagged() -> None:
         ),  # type: ignore[arg-type]
     ]
     assert FigureInconsistencyDetector().check(snap(*unrelated)) == []
+
+
+# -- only totals are compared ----------------------------------------------------------------
+def test_increments_parts_single_victims_and_asides_are_not_compared() -> None:
+    four = claim("a", 0, 4, 4, text="four", sentence="The rampage left four people dead.")
+    for other in (
+        claim("b", 0, 2, 2, text="two", sentence="He killed two more people in carjackings."),
+        claim("b", 0, 2, 2, text="two", sentence="The dead included two children."),
+        claim("b", 0, 1, 1, text="a", sentence="A woman was killed at the first house."),
+        claim("b", 0, 2, 2, text="two", sentence="In a separate shooting, two people were killed."),
+        claim("b", 0, 2, 2, text="two", sentence="A shooting at the club killed two in 2013."),
+    ):
+        story = snap(four, other)
+        assert FigureConflictDetector().check(story) == [], other.count.sentence
+        assert FigureUpdateDetector().check(story) == [], other.count.sentence
+    # A plain total that disagrees is still a conflict.
+    three = claim("b", 0, 3, 3, text="three", sentence="Police said three people were killed.")
+    assert len(FigureConflictDetector().check(snap(four, three))) == 1
