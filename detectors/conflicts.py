@@ -48,7 +48,15 @@ _PEOPLE_ACTIONS: Final = frozenset(
 
 # A figure that is only part of the story's total: "killed two more people", "another 30",
 # "including two children", "of the 83 launched, 55…", or one about another incident.
-_INCREMENT_AFTER = re.compile(r"^\W{0,2}(?:more|others?|additional|further)\b", re.IGNORECASE)
+_INCREMENT_AFTER = re.compile(
+    r"^\W{0,2}(?:more|others?|additional|further|of (?:the|those|these|them|its|their))\b"
+    # A narrower group: "two were seriously injured", "one person was pronounced dead on the
+    # scene", "four people inside the building".
+    r"|^[^.;]{0,40}\b(?:seriously|critically|severely|gravely|on the scene|inside|initial)\b"
+    # Not counts at all, whatever the extractor thought: "a 47-year old woman", "'90".
+    r"|^[- ]years?[- ]old\b",
+    re.IGNORECASE,
+)
 _PART_BEFORE = re.compile(
     r"\b(?:another|other|of (?:the|those|these|them|which)|includ(?:ing|ed|es|e)|among them)\b"
     r"[^.;]{0,80}$",
@@ -72,14 +80,21 @@ def is_total(claim: Claim) -> bool:
     if count.text.strip().lower() in ("a", "an"):
         return False
     sentence = count.sentence
-    at = sentence.find(count.text)
-    if at < 0:
-        return True
-    if _INCREMENT_AFTER.search(sentence[at + len(count.text) :]):
+    if _ELSEWHERE.search(sentence):
         return False
-    if _PART_BEFORE.search(sentence[:at]):
-        return False
-    return not _ELSEWHERE.search(sentence)
+    # We do not know which occurrence of the text is the figure: any that reads as a part
+    # makes the claim a part (precision first).
+    lowered, text = sentence.lower(), count.text.lower()
+    at = lowered.find(text)
+    while at >= 0:
+        if at > 0 and sentence[at - 1] in "'’":
+            return False
+        if _INCREMENT_AFTER.search(sentence[at + len(text) :]):
+            return False
+        if _PART_BEFORE.search(sentence[:at]):
+            return False
+        at = lowered.find(text, at + 1)
+    return True
 
 
 def figure_key(claim: Claim) -> FigureKey | None:
