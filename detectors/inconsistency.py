@@ -7,7 +7,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Final
 
-from detectors.conflicts import evidence_of, fmt, high, interval, low, same_claimant, same_thing
+from detectors.conflicts import (
+    evidence_of,
+    fmt,
+    high,
+    interval,
+    is_total,
+    low,
+    same_claimant,
+    same_thing,
+)
 from detectors.story import Claim, Finding, StorySnapshot, stable_id
 from topics import Alert
 
@@ -41,6 +50,8 @@ def _parts_of(whole: Claim, claims: list[Claim]) -> list[Claim]:
     for c in claims:
         if c.count.start <= whole.count.start or c.count.thing_key != whole.count.thing_key:
             continue
+        if interval(c) == interval(whole) and c.count.text.lower() == whole.count.text.lower():
+            continue  # the same figure again (a scraped page repeating its own sentence)
         if not same_thing(whole, c) or same_claimant(whole, c) is False:
             continue
         if c.count.sentence == sentence and 0 <= c.count.start - sentence_start < len(sentence):
@@ -75,6 +86,8 @@ class FigureInconsistencyDetector:
             claims = sorted(by_article[article_id], key=lambda c: c.count.start)
             for whole in claims:
                 if whole.count.high is None or whole.count.thing_key is None:
+                    continue
+                if not is_total(whole):  # a roundup's "3 separate shootings" has no one whole
                     continue
                 parts = _parts_of(whole, claims)
                 if len(parts) < 2:
