@@ -68,7 +68,8 @@ class Settings(BaseSettings):
     emerging_min_sources: int = 3
     emerging_window_hours: float = 12.0
     story_window_hours: float = 72.0
-    match_threshold: float = 0.35
+    # Tuned on the first half of the GVA stream (pairwise F1 0.57 there; 0.63 on the second half).
+    match_threshold: float = 0.2
     match_merge_threshold: float = Field(
         default=0.6, description="A second story scoring this high for one article is merged."
     )

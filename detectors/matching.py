@@ -55,7 +55,7 @@ class StoryMatcher:
     in Chicago is not one in Milwaukee, and a Springfield in another state is another place.
     """
 
-    threshold: float = 0.35
+    threshold: float = 0.2
     window: timedelta = timedelta(hours=72)
     # Event dates further apart than this lower the score by `date_penalty`; within one day
     # they raise it by `date_bonus` (extracted event dates are noisy: a soft signal).

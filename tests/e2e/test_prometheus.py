@@ -17,7 +17,14 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.integration.helpers import article, free_port, produce, running_worker, worker_env
+from tests.integration.helpers import (
+    article,
+    free_port,
+    produce,
+    running_worker,
+    stop,
+    worker_env,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "config/prometheus/rules.yml"
@@ -106,14 +113,7 @@ def running_prometheus(workdir: Path, target_port: int) -> Iterator[str]:
         try:
             yield f"http://127.0.0.1:{port}"
         finally:
-            # Stop exactly the process we started, by its PID.
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=5)
+            stop(proc)
 
 
 def test_prometheus_sees_processed_articles_rise(services, unique, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
