@@ -52,7 +52,8 @@ _INCREMENT_AFTER = re.compile(
     r"^\W{0,2}(?:more|others?|additional|further|of (?:the|those|these|them|its|their))\b"
     # A narrower group: "two were seriously injured", "one person was pronounced dead on the
     # scene", "four people inside the building".
-    r"|^[^.;]{0,40}\b(?:seriously|critically|severely|gravely|on the scene|inside|initial)\b"
+    r"|^[^.;]{0,40}\b(?:seriously|critically|severely|gravely|on the scene|at the scene|inside|"
+    r"initial|also)\b"
     # Not counts at all, whatever the extractor thought: "a 47-year old woman", "'90".
     r"|^[- ]years?[- ]old\b",
     re.IGNORECASE,
@@ -65,7 +66,7 @@ _PART_BEFORE = re.compile(
 _ELSEWHERE = re.compile(
     r"\b(?:separate(?:ly)?|unrelated|previous(?:ly)?|earlier this (?:year|month)|last year|"
     r"other (?:shootings|incidents|attacks)|another (?:shooting|incident|attack)|"
-    r"in (?:19|20)\d\d)\b",
+    r"in (?:19|20)\d\d|weekend|citywide|across the city|so far this year|this year)\b",
     re.IGNORECASE,
 )
 
