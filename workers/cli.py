@@ -42,6 +42,9 @@ def _setup_logging(level: str) -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # kafka-python narrates every connection at INFO; a person wants our lines, and its warnings.
+    if logging.getLogger().level < logging.WARNING:
+        logging.getLogger("kafka").setLevel(logging.WARNING)
 
 
 # -- services ------------------------------------------------------------------------------------
