@@ -211,9 +211,11 @@ def evidence_of(claim: Claim) -> ClaimEvidence:
     )
 
 
-def describe(key: FigureKey) -> str:
+def describe(key: FigureKey, claims: list[Claim] | None = None) -> str:
+    """The figure in words: "drone intercepted (Odesa Oblast)"; the place id if no name is known."""
     action, thing, place = key
-    where = f" ({place})" if place else ""
+    name = next((c.place_name for c in claims or [] if c.place_name), None)
+    where = f" ({name or place})" if place else ""
     return f"{thing} {action}{where}"
 
 
@@ -292,10 +294,10 @@ class FigureConflictDetector:
             kind=KIND,
             story_id=story.story_id,
             severity="warning",
-            summary=f"{head} on {describe(key)}: {said}",
+            summary=f"{head} on {describe(key, involved)}: {said}",
             event_time=max(c.published_at for c in involved),
             sources=sorted({c.source for c in involved}),
-            figure=describe(key),
+            figure=describe(key, involved),
             claims=[evidence_of(c) for c in involved],
             supersedes=previous if previous != alert_id else None,
         )
@@ -325,8 +327,9 @@ class FigureUpdateDetector:
             topic = topic_of(UPDATED, key)
             alert_id = stable_id("al", UPDATED, story.story_id, topic, interval(new))
             previous = story.latest_alerts.get(topic)
+            figure = describe(key, [old, new])
             summary = (
-                f'Figure updated: {describe(key)} now "{new.count.text}" ({new.source}), '
+                f'Figure updated: {figure} now "{new.count.text}" ({new.source}), '
                 f'was "{old.count.text}" ({old.source})'
             )
             alert = Alert(
@@ -337,7 +340,7 @@ class FigureUpdateDetector:
                 summary=summary,
                 event_time=new.published_at,
                 sources=sorted({old.source, new.source}),
-                figure=describe(key),
+                figure=figure,
                 claims=[evidence_of(old), evidence_of(new)],
                 supersedes=previous if previous != alert_id else None,
             )

@@ -115,10 +115,10 @@ class FigureDisputeDetector:
                 kind=KIND,
                 story_id=story.story_id,
                 severity="info",
-                summary=f"Disputed figure, {describe(key)}: {said}",
+                summary=f"Disputed figure, {describe(key, involved)}: {said}",
                 event_time=max(c.published_at for c in involved),
                 sources=sorted({c.source for c in involved}),
-                figure=describe(key),
+                figure=describe(key, involved),
                 claims=[evidence_of(c) for c in involved],
                 supersedes=previous if previous != alert_id else None,
             )

@@ -100,9 +100,12 @@ class Claim:
     source: str
     published_at: datetime
     count: Count
+    # The scope place's name as the article resolved it, so alerts can say "over Odesa Oblast".
+    place_name: str | None = None
 
     @classmethod
     def from_signature(cls, signature: Signature) -> list[Claim]:
+        names = {location.id: location.name for location in signature.locations}
         return [
             cls(
                 claim_id=f"{signature.article_id}#{index}",
@@ -110,6 +113,7 @@ class Claim:
                 source=signature.source,
                 published_at=signature.published_at,
                 count=count,
+                place_name=names.get(count.place) if count.place else None,
             )
             for index, count in enumerate(signature.counts)
         ]
@@ -122,6 +126,7 @@ class Claim:
                 "source": self.source,
                 "published_at": self.published_at.isoformat(),
                 "count": self.count.model_dump(mode="json"),
+                "place_name": self.place_name,
             },
             sort_keys=True,
         )
@@ -135,6 +140,7 @@ class Claim:
             source=doc["source"],
             published_at=datetime.fromisoformat(doc["published_at"]),
             count=Count.model_validate(doc["count"]),
+            place_name=doc.get("place_name"),
         )
 
 

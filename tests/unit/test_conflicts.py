@@ -81,3 +81,39 @@ def test_differently_modified_things_are_different_figures() -> None:
     assert alerts(
         claim("a", 0, 35, 35, "35", thing="Ukrainian drones"), claim("b", 0, 83, 83, "83")
     ) == [["35", "83"]]
+
+
+def test_the_figure_is_named_with_its_place_and_the_id_stays_stable() -> None:
+    from dataclasses import replace
+
+    def placed(aid: str, low: float, high: float, text: str, name: str | None) -> Claim:
+        c = claim(aid, 0, low, high, text)
+        return replace(
+            c, count=c.count.model_copy(update={"place": "geonames:698738"}), place_name=name
+        )
+
+    named = FigureConflictDetector().check(
+        StorySnapshot(
+            "st-1",
+            (),
+            (
+                placed("a", 0, 12, "up to a dozen", "Odesa Oblast"),
+                placed("b", 24, 99, "dozens", None),
+            ),
+        )
+    )[0]
+    unnamed = FigureConflictDetector().check(
+        StorySnapshot(
+            "st-1",
+            (),
+            (placed("a", 0, 12, "up to a dozen", None), placed("b", 24, 99, "dozens", None)),
+        )
+    )[0]
+    assert named.alert.figure == "drone intercepted (Odesa Oblast)"
+    assert unnamed.alert.figure == "drone intercepted (geonames:698738)"
+    assert named.alert.id == unnamed.alert.id
+    # The name survives the trip through Redis.
+    assert (
+        Claim.from_json(placed("a", 0, 12, "x", "Odesa Oblast").to_json()).place_name
+        == "Odesa Oblast"
+    )
