@@ -53,9 +53,7 @@ _INCREMENT_AFTER = re.compile(
     # A narrower group: "two were seriously injured", "one person was pronounced dead on the
     # scene", "four people inside the building".
     r"|^[^.;]{0,40}\b(?:seriously|critically|severely|gravely|on the scene|at the scene|inside|"
-    r"initial|also)\b"
-    # Not counts at all, whatever the extractor thought: "a 47-year old woman", "'90".
-    r"|^[- ]years?[- ]old\b",
+    r"initial|also)\b",
     re.IGNORECASE,
 )
 _PART_BEFORE = re.compile(
@@ -88,8 +86,6 @@ def is_total(claim: Claim) -> bool:
     lowered, text = sentence.lower(), count.text.lower()
     at = lowered.find(text)
     while at >= 0:
-        if at > 0 and sentence[at - 1] in "'’":
-            return False
         if _INCREMENT_AFTER.search(sentence[at + len(text) :]):
             return False
         if _PART_BEFORE.search(sentence[:at]):

@@ -559,12 +559,21 @@ class FigureFinder:
             or (nxt == "of" and after + 1 < count and low[after + 1] in _MONTHS)
         ):
             return None
-        # Ages: "a 20-year-old man", "aged 20".
+        # Ages: "a 20-year-old man", "aged 20", and the split spelling "a 47-year old woman".
         if (
             prev in ("aged", "age", "ages")
             or nxt in _AGE_WORDS
             or (nxt == "-" and after + 1 < count and low[after + 1] in _AGE_WORDS)
+            or (
+                nxt in ("-", "year", "years")
+                and after + 2 < count
+                and low[after + (1 if nxt == "-" else 0)] in ("year", "years")
+                and low[after + (2 if nxt == "-" else 1)] == "old"
+            )
         ):
+            return None
+        # A year written short: "the '90 shooting".
+        if prev in ("'", "’") and is_digits and len(word) == 2:
             return None
         # "Danielle Lucero, 26, died", "a student, 20, who": an age set off by commas.
         if is_digits and prev == "," and nxt in (",", ";", ")") and value < 120:

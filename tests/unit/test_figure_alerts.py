@@ -214,14 +214,12 @@ def test_increments_parts_single_victims_and_asides_are_not_compared() -> None:
     assert len(FigureConflictDetector().check(snap(four, three))) == 1
 
 
-def test_narrower_groups_ages_and_years_are_not_totals() -> None:
+def test_narrower_groups_are_not_totals() -> None:
     five = claim("a", 0, 5, 5, text="five", sentence="A family of five died in the fire.")
     for other in (
         claim("b", 0, 4, 4, text="Four", sentence="Four of the five victims were named on Friday."),
         claim("b", 0, 1, 1, text="one", sentence="One person was pronounced dead on the scene."),
         claim("b", 0, 2, 2, text="two", sentence="Two were critically hurt, officials said."),
-        claim("b", 0, 47, 47, text="47", sentence="He killed a 47-year old woman and a girl."),
-        claim("b", 0, 90, 90, text="90", sentence="The '90 killing of a man is still unsolved."),
         claim(
             "b", 0, 2, 2, text="two", sentence="About two dozen people, including two boys, died."
         ),

@@ -117,6 +117,8 @@ def test_compatible_wordings_of_twelve_thousand_overlap() -> None:
         "The repairs cost $15 million and £2,000 was raised.",
         "Call the hotline on 020 7946 0321 for details.",
         "Protesters gathered outside 10 Downing Street.",
+        "Police said the victim was a 47-year old woman from the east side.",
+        "Detectives reopened the '90 shooting of a shop owner.",
     ],
 )
 def test_things_that_are_not_figure_claims(text: str) -> None:
