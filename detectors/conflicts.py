@@ -17,6 +17,7 @@ from typing import Final, Literal
 
 from detectors.story import Claim, Finding, StorySnapshot, stable_id
 from topics import Alert, ClaimEvidence
+from topics.alerts import AlertKind, Severity
 
 KIND: Final = "figures.conflict"
 UPDATED: Final = "figures.updated"
@@ -24,6 +25,7 @@ UPDATED: Final = "figures.updated"
 FigureKey = tuple[str, str, str | None]
 Interval = tuple[float | None, float | None]
 Relation = Literal["compatible", "updated", "revised_down", "conflict"]
+FigureKind = AlertKind
 
 # Figures that grow as news comes in: a later, higher report is a revision, not a dispute.
 GROWING: Final = frozenset(
@@ -215,6 +217,34 @@ def describe(key: FigureKey, claims: list[Claim] | None = None) -> str:
     return f"{thing} {action}{where}"
 
 
+def figure_finding(
+    story: StorySnapshot,
+    *,
+    kind: FigureKind,
+    key: FigureKey,
+    alert_id: str,
+    severity: Severity,
+    summary: str,
+    claims: list[Claim],
+) -> Finding:
+    """A figure alert with its evidence; it supersedes the last alert sent on the same figure."""
+    topic = topic_of(kind, key)
+    previous = story.latest_alerts.get(topic)
+    alert = Alert(
+        id=alert_id,
+        kind=kind,
+        story_id=story.story_id,
+        severity=severity,
+        summary=summary,
+        event_time=max(c.published_at for c in claims),
+        sources=sorted({c.source for c in claims}),
+        figure=describe(key, claims),
+        claims=[evidence_of(c) for c in claims],
+        supersedes=previous if previous != alert_id else None,
+    )
+    return Finding(alert=alert, topic=topic)
+
+
 def topic_of(kind: str, key: FigureKey) -> str:
     return f"{kind}|{key[0]}|{key[1]}|{key[2] or ''}"
 
@@ -278,26 +308,21 @@ class FigureConflictDetector:
             return None
         topic = topic_of(KIND, key)
         alert_id = stable_id("al", KIND, story.story_id, topic, sorted(pairs, key=str))
-        previous = story.latest_alerts.get(topic)
         involved = [c for c in claims if c.claim_id in conflicting]
         positions = sorted(
             {(c.count.text, fmt(c.count.low), fmt(c.count.high), c.source) for c in involved}
         )
         said = "; ".join(f'{src} says "{text}" ({lo}–{hi})' for text, lo, hi, src in positions)
         head = "Figure revised down" if revised_down else "Sources disagree"
-        alert = Alert(
-            id=alert_id,
+        return figure_finding(
+            story,
             kind=KIND,
-            story_id=story.story_id,
+            key=key,
+            alert_id=alert_id,
             severity="warning",
             summary=f"{head} on {describe(key, involved)}: {said}",
-            event_time=max(c.published_at for c in involved),
-            sources=sorted({c.source for c in involved}),
-            figure=describe(key, involved),
-            claims=[evidence_of(c) for c in involved],
-            supersedes=previous if previous != alert_id else None,
+            claims=involved,
         )
-        return Finding(alert=alert, topic=topic)
 
 
 @dataclass(frozen=True)
@@ -320,25 +345,21 @@ class FigureUpdateDetector:
             old, new = max(
                 rises, key=lambda p: (p[1].published_at, p[1].claim_id, p[0].published_at)
             )
-            topic = topic_of(UPDATED, key)
-            alert_id = stable_id("al", UPDATED, story.story_id, topic, interval(new))
-            previous = story.latest_alerts.get(topic)
-            figure = describe(key, [old, new])
-            summary = (
-                f'Figure updated: {figure} now "{new.count.text}" ({new.source}), '
-                f'was "{old.count.text}" ({old.source})'
+            alert_id = stable_id(
+                "al", UPDATED, story.story_id, topic_of(UPDATED, key), interval(new)
             )
-            alert = Alert(
-                id=alert_id,
+            summary = (
+                f'Figure updated: {describe(key, [old, new])} now "{new.count.text}" '
+                f'({new.source}), was "{old.count.text}" ({old.source})'
+            )
+            finding = figure_finding(
+                story,
                 kind=UPDATED,
-                story_id=story.story_id,
+                key=key,
+                alert_id=alert_id,
                 severity="info",
                 summary=summary,
-                event_time=new.published_at,
-                sources=sorted({old.source, new.source}),
-                figure=figure,
-                claims=[evidence_of(old), evidence_of(new)],
-                supersedes=previous if previous != alert_id else None,
+                claims=[old, new],
             )
-            findings.append(Finding(alert=alert, topic=topic))
+            findings.append(finding)
         return findings

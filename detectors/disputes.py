@@ -10,7 +10,7 @@ from detectors.conflicts import (
     claimant_words,
     compatible,
     describe,
-    evidence_of,
+    figure_finding,
     figure_groups,
     interval,
     same_claimant,
@@ -18,7 +18,6 @@ from detectors.conflicts import (
     topic_of,
 )
 from detectors.story import Claim, Finding, StorySnapshot, stable_id
-from topics import Alert
 
 KIND: Final = "figures.disputed"
 
@@ -101,26 +100,21 @@ class FigureDisputeDetector:
                 },
                 key=str,
             )
-            topic = topic_of(KIND, key)
-            alert_id = stable_id("al", KIND, story.story_id, topic, positions)
-            previous = story.latest_alerts.get(topic)
+            alert_id = stable_id("al", KIND, story.story_id, topic_of(KIND, key), positions)
             said = "; ".join(
                 dict.fromkeys(
                     f'{c.count.claimant} says "{c.count.text}"'
                     for c in sorted(disputing.values(), key=lambda c: c.count.start)
                 )
             )
-            alert = Alert(
-                id=alert_id,
+            finding = figure_finding(
+                story,
                 kind=KIND,
-                story_id=story.story_id,
+                key=key,
+                alert_id=alert_id,
                 severity="info",
                 summary=f"Disputed figure, {describe(key, involved)}: {said}",
-                event_time=max(c.published_at for c in involved),
-                sources=sorted({c.source for c in involved}),
-                figure=describe(key, involved),
-                claims=[evidence_of(c) for c in involved],
-                supersedes=previous if previous != alert_id else None,
+                claims=involved,
             )
-            findings.append(Finding(alert=alert, topic=topic))
+            findings.append(finding)
         return findings
