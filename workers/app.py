@@ -15,6 +15,7 @@ import faust
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from config.settings import Settings
 from config.tables import load_tables
@@ -231,6 +232,15 @@ def create_app(
 
     # mode types handlers with mypy_extensions VarArg/NamedArg, which mypy cannot match here.
     app.on_partitions_revoked.connect(forget_revoked_lag)  # type: ignore[arg-type]
+
+    @app.timer(interval=10.0)
+    async def refresh_story_gauges() -> None:
+        # Counting stories costs a Redis round trip; every 10 s is plenty for a dashboard.
+        if worker.pipeline is not None:
+            try:
+                await worker.pipeline.refresh_gauges()
+            except RedisError as exc:
+                log.warning("story gauges not refreshed: %s", exc)
 
     @app.timer(interval=10.0)
     async def refresh_lag() -> None:

@@ -255,10 +255,15 @@ class ArticlePipeline:
 
         if article.published_at > self._latest_event:
             self._latest_event = article.published_at
-        active, emerging_count = await self.store.counts(self._latest_event - self.story_window)
-        self.metrics.active_stories.set(active)
-        self.metrics.emerging_stories.set(emerging_count)
         return sent
+
+    async def refresh_gauges(self) -> None:
+        """Active and emerging story counts (event time); on a timer, not per article."""
+        if self._latest_event.year == 1:
+            return  # nothing processed yet
+        active, emerging = await self.store.counts(self._latest_event - self.story_window)
+        self.metrics.active_stories.set(active)
+        self.metrics.emerging_stories.set(emerging)
 
     async def _known_furniture(self, source: str) -> frozenset[str]:
         """Learned furniture is an optimisation: without Redis, content rules still apply."""

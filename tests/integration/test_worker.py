@@ -87,13 +87,18 @@ def test_bad_input_is_dead_lettered_and_the_worker_keeps_going(services, unique)
             assert by_reason[reason]["error"]
         assert [json.loads(r.value)["article_id"] for r in signatures] == ["good-1"]
 
-        deadline = time.monotonic() + 20
+        # The story gauges refresh on a 10 s timer, so allow for one tick.
+        deadline = time.monotonic() + 30
         text = ""
         while time.monotonic() < deadline:
             text = scrape(port)
-            if metric_value(text, "wirewatch_articles_processed_total") == 1.0:
+            if (
+                metric_value(text, "wirewatch_articles_processed_total") == 1.0
+                and metric_value(text, "wirewatch_active_stories") == 1.0
+            ):
                 break
             time.sleep(0.2)
+        assert metric_value(text, "wirewatch_active_stories") == 1.0
         assert metric_value(text, "wirewatch_articles_consumed_total") == len(BAD) + 1
         assert metric_value(text, "wirewatch_articles_processed_total") == 1.0
         for reason in BAD:
