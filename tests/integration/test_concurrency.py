@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
+import urllib.error
+import urllib.request
 from contextlib import ExitStack
 
 import pytest
 import redis
 from kafka import KafkaProducer
 
-from tests.integration.helpers import article, running_worker, worker_env
+from tests.integration.helpers import article, free_port, running_worker, worker_env
 from workers.store import article_key, final_story_sync
 
 pytestmark = pytest.mark.services
@@ -37,14 +39,34 @@ def _articles() -> list[tuple[str, bytes]]:
     return out
 
 
+def _ready(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+            return bool(response.status == 200)
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+def _wait_until_ready(ports: list[int], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not all(_ready(p) for p in ports):
+        assert time.monotonic() < deadline, "the workers never became ready"
+        time.sleep(0.2)
+
+
 def test_two_workers_make_one_story_and_count_each_article_once(services, unique) -> None:  # type: ignore[no-untyped-def]
     env = worker_env(services, unique)
     prefix, redis_prefix = env["WIREWATCH_TOPIC_PREFIX"], env["WIREWATCH_REDIS_PREFIX"]
     items = _articles()
     client = redis.Redis.from_url(services.redis_url)
+    ports = [free_port(), free_port()]
     with ExitStack() as stack:
-        stack.enter_context(running_worker(env))
-        stack.enter_context(running_worker(env))
+        for port in ports:
+            stack.enter_context(running_worker({**env, "WIREWATCH_METRICS_PORT": str(port)}))
+        # Both in the group before the articles arrive. A rebalance while a worker is
+        # mid-stream can stall its partitions (faust on the embedded broker, seen here and
+        # noted on issue 4); this test is about two workers sharing one event, not that.
+        _wait_until_ready(ports)
         producer = KafkaProducer(bootstrap_servers=services.kafka_url.removeprefix("kafka://"))
         partitions = sorted(producer.partitions_for(f"{prefix}articles"))
         assert len(partitions) > 1
