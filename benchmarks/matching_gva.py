@@ -1,6 +1,7 @@
 """Story matching on a labelled stream: quality, Redis cost and speed of matching + state update.
 
 Usage: python benchmarks/matching_gva.py PATH [--limit N] [--window-days D] [--threshold T]
+                                          [--weights TOML] [--signatures-cache PICKLE]
 
 PATH is a JSONL file of articles with a gold story id in `gold.incident` (e.g.
 ../shared/data/gva-dev.jsonl, see its README). Articles are streamed in `published_at` order
@@ -20,6 +21,7 @@ import json
 import pickle
 import sys
 import time
+import tomllib
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -34,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from config.settings import CONFIG_DIR  # noqa: E402
 from config.tables import load_tables  # noqa: E402
 from detectors.lexicon import Lexicon  # noqa: E402
-from detectors.matching import StoryMatcher  # noqa: E402
+from detectors.matching import MatchWeights, StoryMatcher  # noqa: E402
 from detectors.signature import SignatureExtractor  # noqa: E402
 from detectors.story import Claim, Member  # noqa: E402
 from topics import InvalidArticle, Signature, parse_article  # noqa: E402
@@ -180,8 +182,10 @@ def main() -> int:
     defaults = StoryMatcher()
     parser.add_argument("--threshold", type=float, default=defaults.threshold)
     parser.add_argument("--merge-threshold", type=float, default=defaults.merge_threshold)
-    parser.add_argument("--date-bonus", type=float, default=defaults.date_bonus)
-    parser.add_argument("--date-penalty", type=float, default=defaults.date_penalty)
+    parser.add_argument(
+        "--weights", type=Path, default=CONFIG_DIR / "matching.toml",
+        help="TOML file with a [weights] table (default: the worker's config/matching.toml)",
+    )  # fmt: skip
     parser.add_argument(
         "--signatures-cache", type=Path, help="pickle of signatures (tuning runs; outside the repo)"
     )
@@ -202,8 +206,9 @@ def main() -> int:
         threshold=args.threshold,
         window=window,
         merge_threshold=args.merge_threshold,
-        date_bonus=args.date_bonus,
-        date_penalty=args.date_penalty,
+        weights=MatchWeights.from_mapping(
+            tomllib.loads(args.weights.read_text()).get("weights", {})
+        ),
     )
     with EmbeddedServices(want_kafka=False) as services:
         assert services.redis_url is not None
@@ -211,7 +216,7 @@ def main() -> int:
     final: dict[str, str] = result["final"]
     print(
         f"matcher        threshold {matcher.threshold} merge {matcher.merge_threshold} "
-        f"window {args.window_days:g} d  date +{matcher.date_bonus}/-{matcher.date_penalty}"
+        f"window {args.window_days:g} d  weights {args.weights.name}"
     )
     report("all", final, gold)
     half = len(rows) // 2

@@ -1,4 +1,4 @@
-"""Operator-editable lookup tables (actors, places, actions, furniture) read from TOML files."""
+"""Operator-editable tables (actors, places, actions, furniture, matching) read from TOML."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ TABLE_FILES: dict[str, str] = {
     "places": "places.toml",
     "actions": "actions.toml",
     "furniture": "furniture.toml",
+    "matching": "matching.toml",
 }
 
 
@@ -59,13 +60,20 @@ def _validate(key: str, data: dict[str, Any], filename: str) -> None:
             _check_list_of_strings(verbs, f"actions.{name}", filename)
         for name, words in data.get("things", {}).items():
             _check_list_of_strings(words, f"things.{name}", filename)
+    elif key == "matching":
+        weights = data.get("weights", {})
+        if not isinstance(weights, dict):
+            raise TableError(f"{filename}: [weights] must be a table")
+        for name, value in weights.items():
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TableError(f"{filename}: weights.{name} must be a number")
     elif key == "furniture":
         for field in ("line_phrases", "cut_phrases"):
             _check_list_of_strings(data.get(field, []), field, filename)
 
 
 def load_tables(directory: Path) -> dict[str, Any]:
-    """Read the four table files from directory; raise TableError naming any bad file."""
+    """Read the table files from directory; raise TableError naming any bad file."""
     tables: dict[str, Any] = {}
     for key, filename in TABLE_FILES.items():
         path = Path(directory) / filename

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 from detectors.story import Finding, Member, StoryProfile, stable_id
@@ -39,31 +39,99 @@ def _specific(member: Member) -> frozenset[str]:
     )
 
 
-def _date_gap(day: date | None, days: frozenset[date]) -> int | None:
-    if day is None or not days:
-        return None
-    return min(abs((day - d).days) for d in days)
+@dataclass(frozen=True)
+class MatchWeights:
+    """A logistic model of "these two articles report one event", feature by feature.
+
+    Fitted by `benchmarks/fit_matcher.py` on the first half of a labelled stream (the defaults:
+    GVA local news, see config/matching.toml); the score is the model's probability.
+    """
+
+    bias: float = -3.32
+    cosine: float = 3.35  # idf-weighted cosine over all tokens
+    actors: float = 0.86  # ... over actors only
+    places: float = 1.52  # ... over places only
+    terms: float = 5.60  # ... over distinctive words only
+    surnames: float = 1.74  # people's surnames both name (at most 3)
+    same_place: float = 2.11  # a town both name (by gazetteer id or as written)
+    other_place: float = -0.63  # both name towns, none in common
+    other_region: float = -1.44  # both name states, none in common
+    same_day: float = 1.21  # event dates
+    next_day: float = 0.57
+    days_2_3: float = -0.60
+    days_apart: float = -1.18  # more than 3 days
+    published_gap: float = -0.65  # log(1 + days between publications)
+    same_source: float = -0.66  # an outlet rarely reports one event twice the same way
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, float]) -> MatchWeights:
+        unknown = set(values) - set(FEATURES) - {"bias"}
+        if unknown:
+            raise ValueError(f"unknown matching weight(s): {', '.join(sorted(unknown))}")
+        return cls(**{k: float(v) for k, v in values.items()})
+
+
+FEATURES: Final = tuple(f for f in MatchWeights.__dataclass_fields__ if f != "bias")
+
+
+def _surnames(member: Member) -> frozenset[str]:
+    return frozenset(a.rsplit("-", 1)[-1] for a in member.actors if a.startswith("person:"))
+
+
+def pair_features(article: Member, member: Member, stats: TermStats) -> dict[str, float]:
+    """What the model sees of an article and one earlier member of a candidate story."""
+    mine, theirs = article.tokens, member.tokens
+
+    def cosine(prefix: str = "") -> float:
+        a = {t for t in mine if t.startswith(prefix)}
+        b = {t for t in theirs if t.startswith(prefix)}
+        return _cosine(frozenset(a), frozenset(b), stats)
+
+    here, there = _specific(article), _specific(member)
+    shared_place = bool(here & there) or bool(article.place_names & member.place_names)
+    gap = None
+    if article.event_date is not None and member.event_date is not None:
+        gap = abs((article.event_date - member.event_date).days)
+    published = max(0.0, (article.published_at - member.published_at).total_seconds() / 86400)
+    return {
+        "cosine": _cosine(mine, theirs, stats),
+        "actors": cosine("a:"),
+        "places": cosine("p:"),
+        "terms": cosine("t:"),
+        "surnames": float(min(3, len(_surnames(article) & _surnames(member)))),
+        "same_place": float(shared_place),
+        "other_place": float(bool(here and there) and not shared_place),
+        "other_region": float(_other_region(article, member)),
+        "same_day": float(gap == 0),
+        "next_day": float(gap == 1),
+        "days_2_3": float(gap is not None and 2 <= gap <= 3),
+        "days_apart": float(gap is not None and gap > 3),
+        "published_gap": math.log1p(published),
+        "same_source": float(article.source == member.source),
+    }
 
 
 @dataclass(frozen=True)
 class StoryMatcher:
     """Scores an article against candidate stories.
 
-    The score is the idf-weighted cosine between the article's tokens (actors, places, terms)
-    and its closest member's (single link, so a story's later angles still attract follow-ups),
-    moved up or down by event-date proximity. Place incompatibility is a hard veto: a shooting
-    in Chicago is not one in Milwaukee, and a Springfield in another state is another place.
+    The score is the probability, under a logistic model over signature overlap (idf-weighted
+    cosines of actors, places and terms, shared surnames), place agreement, event-date gap and
+    publication gap, that the article reports the same event as the story's closest member
+    (single link, so a story's later angles still attract follow-ups). One veto is hard: a
+    member in another state that shares no resolved town with the article — a shooting in
+    Chicago is not one in Milwaukee, and a Springfield in another state is another place.
     """
 
-    threshold: float = 0.2
+    threshold: float = 0.6
     window: timedelta = timedelta(hours=72)
-    # Event dates further apart than this lower the score by `date_penalty`; within one day
-    # they raise it by `date_bonus` (extracted event dates are noisy: a soft signal).
-    max_event_date_gap: timedelta = timedelta(days=2)
-    date_bonus: float = 0.1
-    date_penalty: float = 0.25
     # A second story scoring this high for one article is the same story: merge them.
-    merge_threshold: float = 0.6
+    merge_threshold: float = 0.9
+    weights: MatchWeights = field(default_factory=MatchWeights)
+
+    def probability(self, features: Mapping[str, float]) -> float:
+        z = self.weights.bias + sum(getattr(self.weights, k) * v for k, v in features.items())
+        return 1.0 / (1.0 + math.exp(-z))
 
     def score(self, article: Member, story: StoryProfile, stats: TermStats | None = None) -> float:
         if article.published_at - story.last_published_at > self.window:
@@ -71,18 +139,12 @@ class StoryMatcher:
         stats = stats or TermStats()
         best = 0.0
         for member in story.members:
-            if not _places_compatible(article, member):
+            if _vetoed(article, member):
                 return 0.0
-            best = max(best, _cosine(article.tokens, member.tokens, stats))
-        if best == 0.0:
-            return 0.0
-        gap = _date_gap(article.event_date, story.event_dates)
-        if gap is not None:
-            if gap <= 1:
-                best += self.date_bonus
-            elif gap > self.max_event_date_gap.days:
-                best -= self.date_penalty
-        return max(0.0, min(1.0, best))
+            if not (article.tokens & member.tokens):
+                continue
+            best = max(best, self.probability(pair_features(article, member, stats)))
+        return best
 
     def rank(
         self,
@@ -112,13 +174,17 @@ class StoryMatcher:
         return [sid for sid, score in ranked if sid != chosen and score >= self.merge_threshold]
 
 
-def _places_compatible(a: Member, b: Member) -> bool:
-    mine, theirs = _specific(a), _specific(b)
-    # Look-alike events in different cities are different stories.
-    if mine and theirs and not (mine & theirs):
-        return False
-    # The same city name in two different states is two places.
-    return not (a.regions and b.regions and not (a.regions & b.regions))
+def _other_region(a: Member, b: Member) -> bool:
+    return bool(a.regions and b.regions and not (a.regions & b.regions))
+
+
+def _vetoed(a: Member, b: Member) -> bool:
+    """Different states and no town resolved to the same gazetteer entry: another place.
+
+    A shared town *name* does not lift the veto (Springfield, Illinois is not Springfield,
+    Missouri); a shared id does, because the states around it are the noisier evidence.
+    """
+    return _other_region(a, b) and not (_specific(a) & _specific(b))
 
 
 def _cosine(a: frozenset[str], b: frozenset[str], stats: TermStats) -> float:

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from topics import Alert, Count, Signature
 
 _REGION_LEVELS = frozenset({"admin1", "region"})
+_BROAD_LEVELS = _REGION_LEVELS | {"country"}
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,10 @@ class Member:
     # Regions (states, provinces, oblasts) the article's places lie in or that it names: two
     # cities of one name in different states have different regions.
     regions: frozenset[str] = frozenset()
+    # Names of the places below region level, lower-cased: the gazetteer sometimes resolves one
+    # town to different homonyms in two articles ("Hamilton" in Ohio and in Ontario), so matching
+    # also compares what the articles wrote.
+    place_names: frozenset[str] = frozenset()
 
     @classmethod
     def from_signature(cls, signature: Signature) -> Member:
@@ -48,6 +53,11 @@ class Member:
             terms=frozenset(signature.terms),
             event_date=signature.event_date,
             regions=frozenset(regions),
+            place_names=frozenset(
+                loc.name.lower()
+                for loc in signature.locations
+                if loc.level not in _BROAD_LEVELS and not loc.id.startswith("iso:")
+            ),
         )
 
     @property
@@ -71,6 +81,7 @@ class Member:
                 "terms": sorted(self.terms),
                 "event_date": self.event_date.isoformat() if self.event_date else None,
                 "regions": sorted(self.regions),
+                "place_names": sorted(self.place_names),
             },
             sort_keys=True,
         )
@@ -88,6 +99,7 @@ class Member:
             terms=frozenset(doc["terms"]),
             event_date=date.fromisoformat(doc["event_date"]) if doc["event_date"] else None,
             regions=frozenset(doc.get("regions", ())),
+            place_names=frozenset(doc.get("place_names", ())),
         )
 
 

@@ -18,13 +18,13 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from config.settings import Settings
-from config.tables import load_tables
+from config.tables import TableError, load_tables
 from detectors.conflicts import FigureConflictDetector, FigureUpdateDetector
 from detectors.disputes import FigureDisputeDetector
 from detectors.emerging import EmergingStoryDetector
 from detectors.inconsistency import FigureInconsistencyDetector
 from detectors.lexicon import Lexicon
-from detectors.matching import StoryMatcher
+from detectors.matching import MatchWeights, StoryMatcher
 from detectors.signature import SignatureExtractor
 from detectors.story import StoryDetector
 from topics import ALERTS, ARTICLES, DEADLETTERS, SIGNATURES, Alert, DeadLetter, Signature
@@ -123,13 +123,16 @@ FIGURE_DETECTORS: tuple[StoryDetector, ...] = (
 
 
 def build_matcher(settings: Settings) -> StoryMatcher:
+    weights = load_tables(settings.tables_dir)["matching"].get("weights", {})
+    try:
+        model = MatchWeights.from_mapping(weights)
+    except ValueError as exc:
+        raise TableError(f"{settings.tables_dir / 'matching.toml'}: {exc}") from exc
     return StoryMatcher(
         threshold=settings.match_threshold,
         window=timedelta(hours=settings.story_window_hours),
-        max_event_date_gap=timedelta(days=settings.match_max_event_date_gap_days),
-        date_bonus=settings.match_date_bonus,
-        date_penalty=settings.match_date_penalty,
         merge_threshold=settings.match_merge_threshold,
+        weights=model,
     )
 
 

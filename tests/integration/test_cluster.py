@@ -93,14 +93,17 @@ def _wait(ready: object, timeout: float = 15.0) -> None:
         time.sleep(0.05)
 
 
-def _member(aid: str, minutes: int, place: str = "geonames:698740") -> Member:
+def _member(
+    aid: str, minutes: int, place: str = "geonames:698740", region: str = "name:odesa-oblast"
+) -> Member:
     return Member(
         article_id=aid,
         source=f"{aid}.example",
         published_at=T0 + timedelta(minutes=minutes),
         title="Drones strike port",
         actors=frozenset({"country:RU", "person:petro-marchuk"}),
-        places=frozenset({place}),
+        places=frozenset({place, region}),
+        regions=frozenset({region}),
         terms=frozenset({"drones", "port", "grain", "odesa"}),
     )
 
@@ -113,7 +116,7 @@ def _claim(aid: str) -> Claim:
 async def test_matching_state_merges_and_alerts_run_on_a_cluster(cluster: str, unique: str) -> None:
     client = RedisCluster.from_url(cluster)
     store = StoryStore(client, Metrics.create(), prefix=f"t{unique}", ttl_seconds=3600)
-    matcher = StoryMatcher(threshold=0.35)
+    matcher = StoryMatcher()
     since = T0 - timedelta(hours=1)
 
     first = await assign_story(store, matcher, _member("a", 0), [_claim("a")], since)
@@ -122,7 +125,7 @@ async def test_matching_state_merges_and_alerts_run_on_a_cluster(cluster: str, u
     again = await assign_story(store, matcher, _member("b", 5), [_claim("b")], since)
     assert again.story_id == first.story_id and not again.added
     elsewhere = await assign_story(
-        store, matcher, _member("c", 6, place="geonames:706483"), [], since
+        store, matcher, _member("c", 6, "geonames:706483", "name:kharkiv-oblast"), [], since
     )
     assert elsewhere.story_id != first.story_id
 

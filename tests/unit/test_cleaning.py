@@ -105,9 +105,9 @@ def test_newlines_always_end_sentences() -> None:
     ]
 
 
-def test_load_tables_reads_all_four() -> None:
+def test_load_tables_reads_every_table() -> None:
     tables = load_tables(CONFIG)
-    assert set(tables) == {"actors", "places", "actions", "furniture"}
+    assert set(tables) == {"actors", "places", "actions", "furniture", "matching"}
 
 
 def test_missing_table_file_names_the_file(tmp_path: Path) -> None:
@@ -118,8 +118,12 @@ def test_missing_table_file_names_the_file(tmp_path: Path) -> None:
 
 
 def test_malformed_table_file_names_the_file_and_problem(tmp_path: Path) -> None:
-    for name in ("actors.toml", "places.toml", "actions.toml", "furniture.toml"):
+    for name in ("actors.toml", "places.toml", "actions.toml", "furniture.toml", "matching.toml"):
         (tmp_path / name).write_text((CONFIG / name).read_text())
+    (tmp_path / "matching.toml").write_text("[weights]\nterms = 'high'\n")
+    with pytest.raises(TableError, match=r"matching\.toml.*weights\.terms must be a number"):
+        load_tables(tmp_path)
+    (tmp_path / "matching.toml").write_text((CONFIG / "matching.toml").read_text())
     (tmp_path / "actions.toml").write_text("[actions\nkilled = ['killed'")
     with pytest.raises(TableError, match=r"actions\.toml.*malformed TOML"):
         load_tables(tmp_path)

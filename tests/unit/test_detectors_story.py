@@ -56,16 +56,32 @@ ODESA = dict(
 
 
 def test_same_event_matches_and_lookalike_elsewhere_does_not() -> None:
-    matcher = StoryMatcher(threshold=0.35)
+    matcher = StoryMatcher()
     story = StoryProfile("st-1", (member("a", "one.example", 0, **ODESA),))
     same = member("b", "two.example", 30, **ODESA)
     assert matcher.choose(same, [story])[0] == "st-1"
 
-    elsewhere = member(
-        "c", "three.example", 30, **{**ODESA, "places": frozenset({"geonames:706483"})}
+    # The same kind of attack the same morning on Kharkiv, in another oblast: vetoed outright.
+    kharkiv = {
+        **ODESA,
+        "places": frozenset({"geonames:706483", "name:kharkiv-oblast"}),
+        "regions": frozenset({"name:kharkiv-oblast"}),
+        "place_names": frozenset({"kharkiv"}),
+        "terms": frozenset({"kharkiv", "drones", "power", "grid"}),
+        "actors": frozenset({"country:RU", "person:oleh-syniehubov"}),
+    }
+    odesa_story = StoryProfile(
+        "st-2",
+        (member("d", "one.example", 0, **{**ODESA, "regions": frozenset({"name:odesa-oblast"})}),),
     )
-    assert matcher.score(elsewhere, story) == 0.0
-    assert matcher.choose(elsewhere, [story])[0] is None
+    elsewhere = member("c", "three.example", 30, **kharkiv)
+    assert matcher.score(elsewhere, odesa_story) == 0.0
+    assert matcher.choose(elsewhere, [odesa_story])[0] is None
+
+    # Without states to compare, another town and other words still keep it out.
+    no_regions = member("e", "three.example", 30, **{**kharkiv, "regions": frozenset()})
+    assert matcher.choose(no_regions, [story])[0] is None
+    assert matcher.score(no_regions, story) < matcher.score(same, story)
 
 
 def test_week_later_event_is_a_new_story() -> None:

@@ -1,9 +1,14 @@
 """Matching scores, place compatibility, merge alerts and escalation on hand-made members."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
+from config.settings import CONFIG_DIR
+from config.tables import load_tables
 from detectors.emerging import EmergingStoryDetector
-from detectors.matching import StoryMatcher, TermStats, merged_finding
+from detectors.matching import FEATURES, MatchWeights, StoryMatcher, TermStats, merged_finding
 from detectors.story import Member, StoryProfile, StorySnapshot
 
 T0 = datetime(2016, 7, 8, tzinfo=UTC)
@@ -14,6 +19,7 @@ def shooting(aid: str, source: str = "a.example", hours: float = 0, **kw: object
         "actors": frozenset({"org:police", "person:jane-doe"}),
         "places": frozenset({"geonames:springfield-il", "admin1:US-IL"}),
         "regions": frozenset({"admin1:US-IL"}),
+        "place_names": frozenset({"springfield"}),
         "terms": frozenset({"shooting", "killed", "wounded", "party"}),
         "event_date": date(2016, 7, 8),
     }
@@ -25,8 +31,9 @@ def test_a_city_of_the_same_name_in_another_state_is_another_story() -> None:
     story = StoryProfile("st-1", (shooting("a"),))
     missouri = shooting(
         "b",
-        places=frozenset({"geonames:springfield-il", "admin1:US-MO"}),
+        places=frozenset({"geonames:springfield-mo", "admin1:US-MO"}),
         regions=frozenset({"admin1:US-MO"}),
+        place_names=frozenset({"springfield"}),
     )
     assert StoryMatcher().score(missouri, story) == 0.0
     assert StoryMatcher().score(shooting("c"), story) > 0.9
@@ -42,7 +49,7 @@ def test_rare_shared_tokens_weigh_more_than_common_ones() -> None:
     rare = shooting("c", actors=frozenset({"person:jane-doe"}), places=frozenset(),
                     regions=frozenset(), terms=frozenset({"shooting"}))  # fmt: skip
     assert stats.weight("a:person:jane-doe") > stats.weight("t:shooting")
-    matcher = StoryMatcher(date_bonus=0.0)
+    matcher = StoryMatcher()
     assert matcher.score(rare, story, stats) > matcher.score(common, story, stats)
 
 
@@ -83,3 +90,20 @@ def test_escalating_fires_once_when_velocity_jumps_and_not_after_a_quiet_spell()
     kinds = [f.alert.kind for f in detector.check_all(StorySnapshot("st-1", (*first, *quiet), ()))]
     assert kinds == ["story.emerging"]
     assert detector.is_closed(StorySnapshot("st-1", tuple(first), ()), T0 + timedelta(hours=30))
+
+
+def test_shipped_weights_are_the_built_in_defaults_and_unknown_names_are_refused() -> None:
+    shipped = load_tables(CONFIG_DIR)["matching"]["weights"]
+    assert MatchWeights.from_mapping(shipped) == MatchWeights()
+    assert set(shipped) == {"bias", *FEATURES}
+    with pytest.raises(ValueError, match=r"unknown matching weight.*trems"):
+        MatchWeights.from_mapping({"trems": 1.0})
+
+
+def test_a_weight_changes_the_score_in_its_direction() -> None:
+    story = StoryProfile("st-1", (shooting("a"),))
+    other_source = shooting("b", source="b.example")
+    same_source = shooting("c")
+    assert StoryMatcher().score(same_source, story) < StoryMatcher().score(other_source, story)
+    kinder = StoryMatcher(weights=replace(MatchWeights(), same_source=0.0))
+    assert kinder.score(same_source, story) == pytest.approx(kinder.score(other_source, story))
