@@ -249,13 +249,32 @@ def topic_of(kind: str, key: FigureKey) -> str:
     return f"{kind}|{key[0]}|{key[1]}|{key[2] or ''}"
 
 
-def figure_groups(story: StorySnapshot) -> Iterator[tuple[FigureKey, list[Claim]]]:
-    """Claims grouped by figure key, each group in event-time order, keys in a stable order."""
-    groups: dict[FigureKey, list[Claim]] = defaultdict(list)
+def figure_groups(
+    story: StorySnapshot, article_scope: bool = False
+) -> Iterator[tuple[FigureKey, list[Claim]]]:
+    """Claims grouped by figure key, each group in event-time order, keys in a stable order.
+
+    With `article_scope`, a claim with no place takes the place that its own article gives the
+    same action and thing, when the article gives exactly one ("police put the crowd at 24,000,
+    while organisers said 100,000 marched in Madrid": both are Madrid's figure). Only disputes,
+    which also need the article to set the claims against each other, use it: across a story
+    "83 drones launched" and "12 drones launched at Kyiv" are different scopes.
+    """
+    keyed: list[tuple[Claim, FigureKey]] = []
+    places: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     for claim in story.claims:
         key = figure_key(claim)
-        if key is not None and is_total(claim):
-            groups[key].append(claim)
+        if key is None or not is_total(claim):
+            continue
+        keyed.append((claim, key))
+        if article_scope and key[2] is not None:
+            places[(claim.article_id, key[0], key[1])].add(key[2])
+    groups: dict[FigureKey, list[Claim]] = defaultdict(list)
+    for claim, key in keyed:
+        scope = places.get((claim.article_id, key[0], key[1]))
+        if key[2] is None and scope is not None and len(scope) == 1:
+            key = (key[0], key[1], next(iter(scope)))
+        groups[key].append(claim)
     for key in sorted(groups, key=lambda k: (k[0], k[1], k[2] or "")):
         yield key, sorted(groups[key], key=lambda c: (c.published_at, c.claim_id))
 

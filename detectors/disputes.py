@@ -74,7 +74,7 @@ class FigureDisputeDetector:
 
     def check(self, story: StorySnapshot) -> list[Finding]:
         findings = []
-        for key, claims in figure_groups(story):
+        for key, claims in figure_groups(story, article_scope=True):
             disputing: dict[str, Claim] = {}
             for i, a in enumerate(claims):
                 for b in claims[i + 1 :]:

@@ -242,6 +242,8 @@ _ANAPHORA = (
 _DEFINITE = frozenset({"the", "these", "those", "both", "its", "their", "his", "her", "our", "all"})
 _CLAUSE_WORDS = frozenset({"while", "whereas", "but", "although", "though"})
 _CLAUSE_MARKS = frozenset({",", ";", ":", "(", ")", "-", '"'})
+# Nouns a crowd estimate is "at" or "of": "put the crowd at 24,000", "a turnout of 9,000".
+_CROWD_WORDS = frozenset({"crowd", "crowds", "turnout", "attendance"})
 _HARD_CLAUSE = re.compile(r";|\b(?:while|whereas|but|although)\b")
 _PRONOUNS = frozenset(
     {
@@ -262,17 +264,23 @@ _PRONOUNS = frozenset(
 )
 _SPEECH = (
     r"(?:said|says|reported|reports|claimed|claims|told|announced|stated|confirmed|added"
-    r"|estimated|warned)"
+    r"|estimated|warned|rejected|disputed|contested"
+    # "organisers put the crowd at 60,000": an estimate, not any "put".
+    r"|put(?=\s{1,3}(?:the\s{1,3})?(?:crowd|turnout|attendance|toll|number)\b))"
 )
 _ACCORDING = re.compile(r"\baccording to\s{1,3}([^,.;:\"()]{2,80})", re.IGNORECASE)
-_SAID_AFTER = re.compile(r"(?:^|[,\"]\s{0,3})([^,.;:\"()]{2,80}?)\s{1,3}" + _SPEECH + r"\b")
+# "The governor's office, however, said 23": an aside between the claimant and the verb.
+_ASIDE = r"(?:\s{0,3},\s{0,3}(?:however|though|meanwhile|in turn|for (?:its|their|his|her) part),)?"
+_SAID_AFTER = re.compile(
+    r"(?:^|[,\"]\s{0,3})([^,.;:\"()]{2,80}?)" + _ASIDE + r"\s{1,3}" + _SPEECH + r"\b"
+)
 _SAID_BEFORE = re.compile(
     r"\b" + _SPEECH + r"\s{1,3}(the\s[^,.;:\"()]{2,60}|[A-Z][^,.;:\"()]{2,60})(?=[,.;]|$)"
 )
 # Cheap test before the three attribution regexes: most sentences attribute nothing.
 _SPEECH_HINT = re.compile(
     r"said|says|reported|reports|claimed|claims|told|announced|stated|confirmed|added"
-    r"|estimated|warned|according"
+    r"|estimated|warned|according|rejected|disputed|contested|put"
 )
 MAX_COUNTS = 100
 # A place further than this many characters from a figure does not scope it.
@@ -666,6 +674,11 @@ class FigureFinder:
         if not is_digits and vague is None and qualifier_kind is None and prev in _DEFINITE:
             return None  # "the two nations", "both three" - a reference back, not a claim
         thing_key = _thing_key(thing_words[-1], lex.things) if thing_words else None
+        crowd: str | None = None
+        if not thing_words and first >= 2 and low[first - 1] in ("at", "of"):
+            # "police put the crowd at 24,000", "a crowd of 5,000": people gathered.
+            if low[first - 2] in _CROWD_WORDS:
+                thing_words, thing_key, crowd = [tokens[first - 2][0]], "person", "gathered"
 
         low_bound, high_bound, qualifier = _interval(value, high_value, vague, qualifier_kind)
         for size in (3, 2):
@@ -689,6 +702,7 @@ class FigureFinder:
             qualifier=qualifier,
             thing_words=thing_words,
             thing_key=thing_key,
+            fixed_action=crowd,
         )
 
     def _thing(self, tokens: list[Token], low: list[str], index: int) -> tuple[list[str], int]:
@@ -896,7 +910,11 @@ def _nearest_claim(
 
 def _tidy_claimant(text: str) -> str | None:
     text = text.strip(" \"'")
-    for lead in ("and ", "but ", "as ", "while ", "whereas ", "although ", "meanwhile "):
+    for lead in (
+        "and ", "but ", "as ", "while ", "whereas ", "although ", "meanwhile ",
+        # "a figure the opposition rejected": the opposition says otherwise.
+        "a figure that ", "a figure which ", "a figure ", "a number ", "a toll ",
+    ):  # fmt: skip
         if text.lower().startswith(lead):
             text = text[len(lead) :]
     words = text.split()

@@ -26,20 +26,7 @@ def test_precision_at_least_095(kind: str) -> None:
     assert precision >= 0.95, f"{kind}: tp {tp}, fp {fp}"
 
 
-# Disputes need crowd verbs and implicit things the extractor does not yet read ("put the crowd
-# at 24,000"; "rebels" vs "fighters"): strict, so this fails loudly once they are fixed.
-_RECALL_MISSES = {"figures.disputed"}
-
-
-@pytest.mark.parametrize(
-    "kind",
-    [
-        pytest.param(k, marks=pytest.mark.xfail(strict=True, reason="known recall gap"))
-        if k in _RECALL_MISSES
-        else k
-        for k in KINDS
-    ],
-)
+@pytest.mark.parametrize("kind", KINDS)
 def test_recall_at_least_090(kind: str) -> None:
     _, recall, tp, _, fn = SCORES[kind]
     assert recall >= 0.90, f"{kind}: tp {tp}, fn {fn}"
