@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     # Detection thresholds (defaults are justified in README.md).
     emerging_min_sources: int = 3
     emerging_window_hours: float = 12.0
-    story_window_hours: float = 72.0
+    story_window_hours: float = 168.0
     # A probability (config/matching.toml holds the model); chosen on the first half of the GVA
     # stream, see README.
     match_threshold: float = Field(default=0.6, ge=0.0, le=1.0)

@@ -124,7 +124,7 @@ class StoryMatcher:
     """
 
     threshold: float = 0.6
-    window: timedelta = timedelta(hours=72)
+    window: timedelta = timedelta(days=7)
     # A second story scoring this high for one article is the same story: merge them.
     merge_threshold: float = 0.9
     weights: MatchWeights = field(default_factory=MatchWeights)

@@ -130,7 +130,7 @@ class ArticlePipeline:
     emerging: EmergingStoryDetector
     figures: Sequence[StoryDetector]
     max_article_bytes: int = 1_000_000
-    story_window: timedelta = timedelta(hours=72)
+    story_window: timedelta = timedelta(days=7)
     state_attempts: int = 3
     max_backoff_s: float = 5.0
     _latest_event: datetime = field(default_factory=lambda: datetime.min.replace(tzinfo=UTC))

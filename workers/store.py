@@ -153,7 +153,7 @@ class StoryStore:
         metrics: Metrics,
         *,
         prefix: str = "ww",
-        ttl_seconds: int = 72 * 3600,
+        ttl_seconds: int = 7 * 24 * 3600,
         max_candidates: int = 25,
         postings_per_token: int = 40,
     ) -> None:
