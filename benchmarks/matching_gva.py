@@ -177,7 +177,7 @@ def main() -> int:
     parser.add_argument("path", type=Path)
     parser.add_argument("--limit", type=int, default=0, help="only the first N articles")
     parser.add_argument(
-        "--window-days", type=float, default=30.0, help="story window (inactivity) in days"
+        "--window-days", type=float, default=7.0, help="story window (inactivity) in days"
     )
     defaults = StoryMatcher()
     parser.add_argument("--threshold", type=float, default=defaults.threshold)

@@ -118,16 +118,21 @@ class StoryMatcher:
     The score is the probability, under a logistic model over signature overlap (idf-weighted
     cosines of actors, places and terms, shared surnames), place agreement, event-date gap and
     publication gap, that the article reports the same event as the story's closest member
-    (single link, so a story's later angles still attract follow-ups). One veto is hard: a
+    (single link, so a story's later angles still attract follow-ups). Two vetoes are hard: a
     member in another state that shares no resolved town with the article — a shooting in
-    Chicago is not one in Milwaukee, and a Springfield in another state is another place.
+    Chicago is not one in Milwaukee, and a Springfield in another state is another place — and
+    a member reporting an event of its own day more than `max_event_gap` before the article's,
+    when neither names the other's day (a drone attack on Kyiv a week later is a new story).
     """
 
-    threshold: float = 0.6
+    threshold: float = 0.5
     window: timedelta = timedelta(days=7)
     # A second story scoring this high for one article is the same story: merge them.
     merge_threshold: float = 0.9
     weights: MatchWeights = field(default_factory=MatchWeights)
+    # Two articles each reporting an event of their own publication day, further apart than
+    # this, neither naming the other's day, report two events (the nightly drone attack).
+    max_event_gap: timedelta = timedelta(days=3)
 
     def probability(self, features: Mapping[str, float]) -> float:
         z = self.weights.bias + sum(getattr(self.weights, k) * v for k, v in features.items())
@@ -139,7 +144,7 @@ class StoryMatcher:
         stats = stats or TermStats()
         best = 0.0
         for member in story.members:
-            if _vetoed(article, member):
+            if _vetoed(article, member) or self._another_day(article, member):
                 return 0.0
             if not (article.tokens & member.tokens):
                 continue
@@ -172,6 +177,19 @@ class StoryMatcher:
     def also_same(self, ranked: list[tuple[str, float]], chosen: str) -> list[str]:
         """Other stories the article ties to as strongly as a merge needs."""
         return [sid for sid, score in ranked if sid != chosen and score >= self.merge_threshold]
+
+    def _another_day(self, a: Member, b: Member) -> bool:
+        """Both report "today's" event, days apart, and neither refers back to the other's day.
+
+        Follow-ups ("charged on Monday in Friday's shooting") name the earlier day and stay;
+        extracted event dates are noisy, so the date gap alone is only a soft feature.
+        """
+        if a.event_date is None or b.event_date is None:
+            return False
+        if abs((a.event_date - b.event_date).days) <= self.max_event_gap.days:
+            return False
+        fresh = a.event_date == a.published_at.date() and b.event_date == b.published_at.date()
+        return fresh and b.event_date not in a.days and a.event_date not in b.days
 
 
 def _other_region(a: Member, b: Member) -> bool:

@@ -34,6 +34,9 @@ class Member:
     # town to different homonyms in two articles ("Hamilton" in Ohio and in Ontario), so matching
     # also compares what the articles wrote.
     place_names: frozenset[str] = frozenset()
+    # Every day the article names ("on Friday", "March 3"): a follow-up names the day of the
+    # event it follows up.
+    days: frozenset[date] = frozenset()
 
     @classmethod
     def from_signature(cls, signature: Signature) -> Member:
@@ -58,6 +61,7 @@ class Member:
                 for loc in signature.locations
                 if loc.level not in _BROAD_LEVELS and not loc.id.startswith("iso:")
             ),
+            days=frozenset(d.date for d in signature.dates if d.granularity == "day"),
         )
 
     @property
@@ -82,6 +86,7 @@ class Member:
                 "event_date": self.event_date.isoformat() if self.event_date else None,
                 "regions": sorted(self.regions),
                 "place_names": sorted(self.place_names),
+                "days": sorted(d.isoformat() for d in self.days),
             },
             sort_keys=True,
         )
@@ -100,6 +105,7 @@ class Member:
             event_date=date.fromisoformat(doc["event_date"]) if doc["event_date"] else None,
             regions=frozenset(doc.get("regions", ())),
             place_names=frozenset(doc.get("place_names", ())),
+            days=frozenset(date.fromisoformat(d) for d in doc.get("days", ())),
         )
 
 

@@ -91,6 +91,20 @@ def test_week_later_event_is_a_new_story() -> None:
     assert matcher.choose(later, [story])[0] is None
 
 
+def test_a_follow_up_that_names_the_event_day_joins_a_week_later() -> None:
+    matcher = StoryMatcher(window=timedelta(days=14))
+    story = StoryProfile("st-1", (member("a", "one.example", 0, **ODESA),))
+    week = 60 * 24 * 7
+    follow_up = member(
+        "b", "two.example", week, **{**ODESA, "event_date": date(2026, 3, 21),
+                                     "days": frozenset({date(2026, 3, 14), date(2026, 3, 21)})},
+    )  # fmt: skip
+    assert matcher.choose(follow_up, [story])[0] == "st-1"
+    # The same words with no reference back to the 14th: the next attack, a new story.
+    next_attack = member("c", "two.example", week, **{**ODESA, "event_date": date(2026, 3, 21)})
+    assert matcher.score(next_attack, story) == 0.0
+
+
 def test_unrelated_article_starts_a_new_story() -> None:
     matcher = StoryMatcher()
     story = StoryProfile("st-1", (member("a", "one.example", 0, **ODESA),))
