@@ -66,8 +66,20 @@ _PART_BEFORE = re.compile(
 _ELSEWHERE = re.compile(
     r"\b(?:separate(?:ly)?|unrelated|previous(?:ly)?|earlier this (?:year|month)|last year|"
     r"other (?:shootings|incidents|attacks)|another (?:shooting|incident|attack)|"
-    r"in (?:19|20)\d\d|weekend|citywide|across the city|so far this year|this year)\b",
+    r"in (?:19|20)\d\d|weekend|citywide|across the city|so far this year|this year|"
+    # Roundups: "among 11 people shot from Tuesday afternoon to early Wednesday", "one of 10
+    # people killed in shootings", "80 people were killed in the city in November alone".
+    r"in (?:separate |unrelated )?shootings|"
+    r"from (?:midday |noon |early |late )?(?:mon|tues|wednes|thurs|fri|satur|sun)day\b"
+    r"[^.;]{0,40}\bto|"
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
+    r" alone)\b",
     re.IGNORECASE,
+)
+# "two women were shot in the hand while another woman...", "a second woman", "two male
+# students were hospitalized along with the female student": the figure is a subgroup.
+_SUBGROUP_AFTER = (
+    r"^[^.;]{{0,100}}\b(?:another|a second|a third|along with (?:a|an|the))\s(?:\S+\s)?{}s?\b"
 )
 
 
@@ -91,6 +103,9 @@ def is_total(claim: Claim) -> bool:
         if _INCREMENT_AFTER.search(sentence[at + len(text) :]):
             return False
         if _PART_BEFORE.search(sentence[:at]):
+            return False
+        thing = count.thing_key
+        if thing and re.search(_SUBGROUP_AFTER.format(re.escape(thing)), lowered[at + len(text) :]):
             return False
         at = lowered.find(text, at + 1)
     return True

@@ -583,9 +583,20 @@ class FigureFinder:
         # A year written short: "the '90 shooting".
         if prev in ("'", "’") and is_digits and len(word) == 2:
             return None
-        # "Danielle Lucero, 26, died", "a student, 20, who": an age set off by commas.
-        if is_digits and prev == "," and nxt in (",", ";", ")") and value < 120:
-            return None
+        # "Danielle Lucero, 26, died", "a student, 20, who": an age set off by commas; at the
+        # end of a sentence only after a name ("a warrant for Jordan Clay, 20.").
+        if is_digits and prev == "," and value < 120:
+            if nxt in (",", ";", ")"):
+                return None
+            if nxt in (".", "") and index > 1 and tokens[index - 2][0][:1].isupper():
+                return None
+        # "ages 19 and 41", "aged 36, 45 and 50": every number of the list is an age.
+        if prev in (",", "and"):
+            back = index - 1
+            while back > max(0, index - 8) and (low[back] in (",", "and") or low[back].isdigit()):
+                back -= 1
+            if low[back] in ("ages", "aged"):
+                return None
         if nxt == "block":
             return None  # "the 13500 block of Cerise Avenue": an address
         if prev in _LABEL_WORDS:

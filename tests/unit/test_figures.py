@@ -119,6 +119,8 @@ def test_compatible_wordings_of_twelve_thousand_overlap() -> None:
         "Protesters gathered outside 10 Downing Street.",
         "Police said the victim was a 47-year old woman from the east side.",
         "Detectives reopened the '90 shooting of a shop owner.",
+        "Police obtained an arrest warrant for Dario Menks, 20.",
+        "The victims, ages 19 and 41, were found in the house.",
     ],
 )
 def test_things_that_are_not_figure_claims(text: str) -> None:
@@ -194,6 +196,30 @@ def test_claimant_place_sentence_and_offset() -> None:
     assert count.place == "geonames:698738"
     assert count.sentence == text
     assert text[count.start :].startswith("up to 9")
+
+
+@pytest.mark.parametrize(
+    ("text", "claimant"),
+    [
+        ("The governor's office, however, said 23 people were injured.", "The governor's office"),
+        (
+            "Officials said 12 died, a figure the opposition rejected, saying 90 were killed.",
+            "the opposition",
+        ),
+        ("Organisers put the crowd at 60,000.", "Organisers"),
+    ],
+)
+def test_asides_rejections_and_crowd_estimates_name_their_claimant(
+    text: str, claimant: str
+) -> None:
+    assert counts(text)[-1].claimant == claimant
+
+
+def test_a_crowd_put_at_a_number_is_people_gathered() -> None:
+    count = only("Police put the crowd at 24,000 on Saturday.")
+    assert (count.low, count.thing, count.thing_key, count.action) == (
+        24000, "crowd", "person", "gathered",
+    )  # fmt: skip
 
 
 def test_according_to_names_the_claimant() -> None:
