@@ -55,7 +55,7 @@ _INCREMENT_AFTER = re.compile(
     # A narrower group: "two were seriously injured", "one person was pronounced dead on the
     # scene", "four people inside the building".
     r"|^[^.;]{0,40}\b(?:seriously|critically|severely|gravely|on the scene|at the scene|inside|"
-    r"initial|also)\b",
+    r"initial|also|(?:critical|serious|grave|stable|fair) condition)\b",
     re.IGNORECASE,
 )
 _PART_BEFORE = re.compile(

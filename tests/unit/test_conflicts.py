@@ -143,3 +143,8 @@ def test_a_subgroup_or_a_roundup_is_not_the_story_total() -> None:
         _shot("9", "9 people were killed in shootings across the county.", "person")
     )
     assert is_total(_shot("Four", "Four people died after a series of shootings and carjackings."))
+
+
+def test_people_in_critical_condition_are_a_part_of_the_injured() -> None:
+    sentence = "One man died, two people are in critical condition and five others were hurt."
+    assert not is_total(_shot("two", sentence, "person"))

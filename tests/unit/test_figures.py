@@ -251,3 +251,8 @@ def test_each_figure_in_a_list_gets_its_own_place() -> None:
 
 def test_huge_numbers_of_digits_do_not_become_counts() -> None:
     assert counts("Reference " + "7" * 5000 + " was filed.") == []
+
+
+def test_critical_condition_is_an_injury_not_the_death_before_it() -> None:
+    found = counts("A man died at the scene, two people are in critical condition.")
+    assert [(c.low, c.action) for c in found if c.low == 2] == [(2, "injured")]
