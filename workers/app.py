@@ -28,6 +28,7 @@ from detectors.matching import MatchWeights, StoryMatcher
 from detectors.signature import SignatureExtractor
 from detectors.story import StoryDetector
 from topics import ALERTS, ARTICLES, DEADLETTERS, SIGNATURES, Alert, DeadLetter, Signature
+from workers import faust_fixes
 from workers.metrics import Metrics
 from workers.pipeline import ArticlePipeline, Inbound
 from workers.security import describe_security, faust_credentials, redis_options
@@ -143,6 +144,8 @@ def create_app(
     if settings.kafka_url is None or settings.redis_url is None:
         raise ValueError("create_app needs kafka_url and redis_url; the CLI resolves embedded ones")
     metrics = metrics or Metrics.create()
+    # Records dropped in a rebalance are fetched again even with nothing committed yet.
+    faust_fixes.install()
     app = faust.App(
         settings.app_id,
         broker=broker_urls(settings.kafka_url),
