@@ -74,7 +74,8 @@ class FigureDisputeDetector:
 
     def check(self, story: StorySnapshot) -> list[Finding]:
         findings = []
-        for key, claims in figure_groups(story, article_scope=True):
+        groups = dict(figure_groups(story, article_scope=True))
+        for key, claims in groups.items():
             disputing: dict[str, Claim] = {}
             for i, a in enumerate(claims):
                 for b in claims[i + 1 :]:
@@ -86,8 +87,10 @@ class FigureDisputeDetector:
             if not disputing:
                 continue
             involved = list(disputing.values())
-            # Other outlets' claims that agree with one of the positions (same claimant).
-            for c in claims:
+            # Other outlets' claims that agree with one of the positions (same claimant), also
+            # when they name no place ("organisers said 45,000 attended the rally").
+            unscoped = groups.get((key[0], key[1], None), []) if key[2] is not None else []
+            for c in [*claims, *unscoped]:
                 if c.claim_id not in disputing and any(
                     same_claimant(c, d) and compatible(c, d) for d in disputing.values()
                 ):

@@ -22,6 +22,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from config.settings import Settings, describe_settings_error
+from detectors.conflicts import claimant_words
 from topics import ALERTS, ARTICLES, Alert, Article, InvalidArticle, parse_article
 from workers.embedded import EmbeddedServiceError, EmbeddedServices
 from workers.security import kafka_client_options, redis_options
@@ -448,20 +449,51 @@ def cmd_extract(settings: Settings, args: argparse.Namespace) -> int:
 
 
 # -- alerts --------------------------------------------------------------------------------------
+def _interval(low: float | None, high: float | None) -> str:
+    return f"[{'…' if low is None else f'{low:g}'}, {'…' if high is None else f'{high:g}'}]"
+
+
 def render_alert(alert: Alert) -> str:
-    """One readable block per alert: a headline, then the evidence as a table."""
+    """One readable block per alert: a headline, then the evidence side by side.
+
+    Figure alerts get one row per claim (when, outlet, who says so, the value as written, its
+    interval, the article) with the sentence beneath; a dispute first lists each claimant's
+    position and the outlets that carry it.
+    """
     when = alert.event_time.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
     rows = [f"[{when}Z] {alert.severity.upper():8} {alert.kind:18} story {alert.story_id}"]
     rows.append(f"    {alert.summary}")
     if alert.claims:
+        if alert.figure:
+            rows.append(f"    figure: {alert.figure}")
+        if alert.kind == "figures.disputed":
+            positions: dict[tuple[frozenset[str], str], tuple[str, list[str]]] = {}
+            for c in alert.claims:
+                who = claimant_words(c.claimant)
+                _, sources = positions.setdefault(
+                    (who, c.value_text), (c.claimant or "(unattributed)", [])
+                )
+                if c.source not in sources:
+                    sources.append(c.source)
+            for (_, value), (claimant, sources) in positions.items():
+                rows.append(f"    {claimant} says {value!r}  (carried by {', '.join(sources)})")
+        rows.append(
+            f"    {'published':18} {'source':26} {'claimant':22} {'value as written':20} "
+            f"{'interval':16} article"
+        )
         for c in alert.claims:
-            lo = "…" if c.low is None else f"{c.low:g}"
-            hi = "…" if c.high is None else f"{c.high:g}"
-            rows.append(f"    {c.source:28} {c.value_text!r:22} [{lo}, {hi}]  {c.sentence[:100]}")
+            at = c.published_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+            rows.append(
+                f"    {at + 'Z':18} {c.source[:26]:26} {(c.claimant or '-')[:22]:22} "
+                f"{c.value_text[:20]:20} {_interval(c.low, c.high):16} {c.article_id}"
+            )
+            rows.append(f'        "{c.sentence[:220]}"')
     elif alert.articles:
         for a in alert.articles:
             when = a.published_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
             rows.append(f"    {a.source:28} {when}Z  {a.title[:70]}")
+    if alert.related_story_ids:
+        rows.append(f"    related stories: {', '.join(alert.related_story_ids)}")
     if alert.supersedes:
         rows.append(f"    updates alert {alert.supersedes}")
     return "\n".join(rows)
