@@ -58,5 +58,7 @@ def test_alerts_follows_the_topic_and_prints_a_table(services, unique) -> None: 
         proc.wait(timeout=20)
     text = out.decode()
     assert "figures.conflict" in text
-    assert "one.example" in text and "'up to 15'" in text and "[0, 15]" in text
-    assert "two.example" in text and "'dozens'" in text and "[24, 99]" in text
+    rows = [line.split() for line in text.splitlines() if line.startswith("    2026-")]
+    assert [r[2] for r in rows] == ["one.example", "two.example"]
+    assert " ".join(rows[0]).endswith("up to 15 [0, 15] one")
+    assert " ".join(rows[1]).endswith("dozens [24, 99] two")
