@@ -127,12 +127,20 @@ def command_calls(stats: Mapping[str, Any]) -> int:
 
 
 async def run(
-    redis_url: str, signatures: Iterable[Signature], matcher: StoryMatcher, window: timedelta
+    redis_url: str,
+    signatures: Iterable[Signature],
+    matcher: StoryMatcher,
+    window: timedelta,
+    **store_options: int,
 ) -> dict[str, Any]:
     pool = ConnectionPool.from_url(redis_url, connection_class=CountingConnection)
     client = Redis(connection_pool=pool)
     store = StoryStore(
-        client, Metrics.create(), prefix="bench", ttl_seconds=int(window.total_seconds())
+        client,
+        Metrics.create(),
+        prefix="bench",
+        ttl_seconds=int(window.total_seconds()),
+        **store_options,
     )
     await client.ping()
     before_cmds = command_calls(await client.info("commandstats"))
@@ -186,6 +194,8 @@ def main() -> int:
         "--weights", type=Path, default=CONFIG_DIR / "matching.toml",
         help="TOML file with a [weights] table (default: the worker's config/matching.toml)",
     )  # fmt: skip
+    parser.add_argument("--max-candidates", type=int, default=25, help="stories scored per article")
+    parser.add_argument("--postings", type=int, default=40, help="latest stories read per token")
     parser.add_argument(
         "--signatures-cache", type=Path, help="pickle of signatures (tuning runs; outside the repo)"
     )
@@ -212,7 +222,16 @@ def main() -> int:
     )
     with EmbeddedServices(want_kafka=False) as services:
         assert services.redis_url is not None
-        result = asyncio.run(run(services.redis_url, signatures, matcher, window))
+        result = asyncio.run(
+            run(
+                services.redis_url,
+                signatures,
+                matcher,
+                window,
+                max_candidates=args.max_candidates,
+                postings_per_token=args.postings,
+            )
+        )
     final: dict[str, str] = result["final"]
     print(
         f"matcher        threshold {matcher.threshold} merge {matcher.merge_threshold} "
