@@ -2,14 +2,16 @@
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from config.settings import CONFIG_DIR
-from config.tables import load_tables
+from config.settings import CONFIG_DIR, Settings
+from config.tables import TableError, load_tables
 from detectors.emerging import EmergingStoryDetector
 from detectors.matching import FEATURES, MatchWeights, StoryMatcher, TermStats, merged_finding
 from detectors.story import Member, StoryProfile, StorySnapshot
+from workers.app import build_matcher
 
 T0 = datetime(2016, 7, 8, tzinfo=UTC)
 
@@ -107,3 +109,11 @@ def test_a_weight_changes_the_score_in_its_direction() -> None:
     assert StoryMatcher().score(same_source, story) < StoryMatcher().score(other_source, story)
     kinder = StoryMatcher(weights=replace(MatchWeights(), same_source=0.0))
     assert kinder.score(same_source, story) == pytest.approx(kinder.score(other_source, story))
+
+
+def test_a_misspelt_weight_stops_the_worker_naming_the_file(tmp_path: Path) -> None:
+    for table in CONFIG_DIR.glob("*.toml"):
+        (tmp_path / table.name).write_text(table.read_text())
+    (tmp_path / "matching.toml").write_text("[weights]\ntrems = 5.0\n")
+    with pytest.raises(TableError, match=r"matching\.toml.*unknown matching weight.*trems"):
+        build_matcher(Settings(tables_dir=tmp_path))
