@@ -146,6 +146,11 @@ def create_app(
     metrics = metrics or Metrics.create()
     # Records dropped in a rebalance are fetched again even with nothing committed yet.
     faust_fixes.install()
+    # Tables and the gazetteer (seconds of CPU) load before the worker joins its group: done
+    # in a start-up task they blocked the event loop through the first rebalance, so heartbeats
+    # and the partition recovery ran late. Bad tables also stop the worker before it joins.
+    extractor = build_extractor(settings)
+    matcher = build_matcher(settings)
     app = faust.App(
         settings.app_id,
         broker=broker_urls(settings.kafka_url),
@@ -184,41 +189,39 @@ def create_app(
         ttl_seconds=int(settings.story_window_hours * 3600),
     )
     worker = Worker(app=app, settings=settings, metrics=metrics, redis=redis, store=store)
+    pipeline = ArticlePipeline(
+        extractor=extractor,
+        store=store,
+        sink=FaustSink(signatures, alerts, deadletters),
+        metrics=metrics,
+        matcher=matcher,
+        emerging=EmergingStoryDetector(
+            min_sources=settings.emerging_min_sources,
+            window=timedelta(hours=settings.emerging_window_hours),
+            escalation_factor=settings.emerging_escalation_factor,
+            escalation_min_extra=settings.emerging_escalation_min_extra,
+            quiet_after=timedelta(hours=settings.emerging_quiet_hours),
+        ),
+        figures=FIGURE_DETECTORS,
+        max_article_bytes=settings.max_article_bytes,
+        story_window=timedelta(hours=settings.story_window_hours),
+    )
+    worker.pipeline = pipeline
 
     @app.task
     async def start_up() -> None:
         log.info("security: %s", describe_security(settings))
-        # Adapters connect at startup, not at import: fail fast and say what is missing.
-        worker.pipeline = ArticlePipeline(
-            extractor=build_extractor(settings),
-            store=store,
-            sink=FaustSink(signatures, alerts, deadletters),
-            metrics=metrics,
-            matcher=build_matcher(settings),
-            emerging=EmergingStoryDetector(
-                min_sources=settings.emerging_min_sources,
-                window=timedelta(hours=settings.emerging_window_hours),
-                escalation_factor=settings.emerging_escalation_factor,
-                escalation_min_extra=settings.emerging_escalation_min_extra,
-                quiet_after=timedelta(hours=settings.emerging_quiet_hours),
-            ),
-            figures=FIGURE_DETECTORS,
-            max_article_bytes=settings.max_article_bytes,
-            story_window=timedelta(hours=settings.story_window_hours),
-        )
         if settings.metrics_port:
             await _serve_http(worker)
 
     @app.agent(articles, name="process_articles")
     async def process_articles(stream: faust.StreamT) -> None:
         async for event in stream.events():
-            while worker.pipeline is None:  # the start-up task builds it; rarely still pending
-                await asyncio.sleep(0.05)
             message = event.message
             headers = message.headers or []
             # The pipeline never raises (it dead-letters); an exception escaping here would
             # make faust restart the agent and skip the message, so it is the pipeline's job.
-            await worker.pipeline.handle(
+            await pipeline.handle(
                 Inbound(
                     value=message.value,
                     key=message.key,
@@ -315,6 +318,10 @@ async def readiness(worker: Worker) -> Readiness:
     else:
         if not assigned:
             errors["assignment"] = "no partitions assigned (joining the group, or idle replica)"
+        elif worker.app.rebalancing:
+            # Until faust has sought and resumed its partitions, it is not consuming them.
+            assigned = False
+            errors["assignment"] = "rebalancing: partitions are being reassigned"
     result = Readiness(redis=redis_ok[0], broker=broker_ok, assignment=assigned, errors=errors)
     worker.metrics.up.set(1 if result.ready else 0)
     return result

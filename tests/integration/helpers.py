@@ -60,6 +60,7 @@ def running_worker(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    proc.log_path = name  # type: ignore[attr-defined]
     try:
         yield proc
     finally:

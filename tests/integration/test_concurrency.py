@@ -61,8 +61,11 @@ def test_two_workers_make_one_story_and_count_each_article_once(services, unique
     client = redis.Redis.from_url(services.redis_url)
     ports = [free_port(), free_port()]
     with ExitStack() as stack:
-        for port in ports:
+        procs = [
             stack.enter_context(running_worker({**env, "WIREWATCH_METRICS_PORT": str(port)}))
+            for port in ports
+        ]
+        logs = [getattr(proc, "log_path", "?") for proc in procs]
         # Both in the group before the articles arrive. A rebalance while a worker is
         # mid-stream can stall its partitions (faust on the embedded broker, seen here and
         # noted on issue 4); this test is about two workers sharing one event, not that.
@@ -81,6 +84,12 @@ def test_two_workers_make_one_story_and_count_each_article_once(services, unique
                 break
             time.sleep(0.2)
 
+    missing = [
+        (aid, f"partition {i % 4}")
+        for i, (aid, _) in enumerate(items)
+        if not client.exists(article_key(redis_prefix, aid))
+    ]
+    assert missing == [], f"not processed within 90 s: {missing}; worker logs: {logs}"
     held = {
         aid: client.get(article_key(redis_prefix, aid)).decode()  # type: ignore[union-attr]
         for aid, _ in items
