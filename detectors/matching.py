@@ -80,13 +80,6 @@ def _surnames(member: Member) -> frozenset[str]:
 
 def pair_features(article: Member, member: Member, stats: TermStats) -> dict[str, float]:
     """What the model sees of an article and one earlier member of a candidate story."""
-    mine, theirs = article.tokens, member.tokens
-
-    def cosine(prefix: str = "") -> float:
-        a = {t for t in mine if t.startswith(prefix)}
-        b = {t for t in theirs if t.startswith(prefix)}
-        return _cosine(frozenset(a), frozenset(b), stats)
-
     here, there = _specific(article), _specific(member)
     shared_place = bool(here & there) or bool(article.place_names & member.place_names)
     gap = None
@@ -94,10 +87,10 @@ def pair_features(article: Member, member: Member, stats: TermStats) -> dict[str
         gap = abs((article.event_date - member.event_date).days)
     published = max(0.0, (article.published_at - member.published_at).total_seconds() / 86400)
     return {
-        "cosine": _cosine(mine, theirs, stats),
-        "actors": cosine("a:"),
-        "places": cosine("p:"),
-        "terms": cosine("t:"),
+        "cosine": _cosine(article.tokens, member.tokens, stats),
+        "actors": _cosine(article.actor_tokens, member.actor_tokens, stats),
+        "places": _cosine(article.place_tokens, member.place_tokens, stats),
+        "terms": _cosine(article.term_tokens, member.term_tokens, stats),
         "surnames": float(min(3, len(_surnames(article) & _surnames(member)))),
         "same_place": float(shared_place),
         "other_place": float(bool(here and there) and not shared_place),

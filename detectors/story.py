@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any, Protocol
 
 from topics import Alert, Count, Signature
@@ -64,14 +65,23 @@ class Member:
             days=frozenset(d.date for d in signature.dates if d.granularity == "day"),
         )
 
-    @property
+    # Typed tokens, built once per member: matching compares them against every candidate.
+    @cached_property
+    def actor_tokens(self) -> frozenset[str]:
+        return frozenset(f"a:{a}" for a in self.actors)
+
+    @cached_property
+    def place_tokens(self) -> frozenset[str]:
+        return frozenset(f"p:{p}" for p in self.places)
+
+    @cached_property
+    def term_tokens(self) -> frozenset[str]:
+        return frozenset(f"t:{t}" for t in self.terms)
+
+    @cached_property
     def tokens(self) -> frozenset[str]:
         """Everything that identifies the article's event, as typed tokens for the index."""
-        return frozenset(
-            [f"a:{a}" for a in self.actors]
-            + [f"p:{p}" for p in self.places]
-            + [f"t:{t}" for t in self.terms]
-        )
+        return self.actor_tokens | self.place_tokens | self.term_tokens
 
     def to_json(self) -> str:
         return json.dumps(
