@@ -8,10 +8,22 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from topics.deadletters import IngestReason
+
 ARTICLES = "articles"
 SCHEMA_VERSION = 1
 # One article is a news story, not a book: anything larger is a producer bug.
 DEFAULT_MAX_BYTES = 1_000_000
+# An article is a flat object; nesting deeper than this is not one of ours (and deep enough
+# nesting would otherwise end in a RecursionError that depends on the caller's stack).
+MAX_JSON_DEPTH = 64
+# Event times outside these bounds are refused even when the caller sets no tighter range, so
+# no date arithmetic downstream (windows, "next year", a week before) can leave datetime's
+# years 1..9999. The worker passes its configured floor and clock skew on top.
+EARLIEST_PUBLISHED_AT = datetime(1000, 1, 1, tzinfo=UTC)
+LATEST_PUBLISHED_AT = datetime(9000, 1, 1, tzinfo=UTC)
+# How much of a bad value an error message quotes.
+_QUOTE_CHARS = 80
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -36,7 +48,7 @@ class Article(BaseModel):
 class InvalidArticle(ValueError):
     """Raw bytes that are not a valid article; `reason` is a short stable code for metrics."""
 
-    def __init__(self, reason: str, detail: str) -> None:
+    def __init__(self, reason: IngestReason, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
@@ -60,20 +72,67 @@ def _normalise_published_at(doc: dict[str, Any]) -> None:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
         raise InvalidArticle(
-            "invalid_published_at", f"published_at {value!r} is not an RFC 3339 date-time"
+            "invalid_published_at", f"published_at {_quote(value)} is not an RFC 3339 date-time"
         ) from exc
     if parsed.tzinfo is None:
         raise InvalidArticle(
             "invalid_published_at",
-            f"published_at {value!r} has no UTC offset; add one, e.g. 'Z' or '+02:00'",
+            f"published_at {_quote(value)} has no UTC offset; add one, e.g. 'Z' or '+02:00'",
         )
     doc["published_at"] = parsed.isoformat()
 
 
-def _reason_for(error: ValidationError) -> tuple[str, str]:
+def _quote(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= _QUOTE_CHARS else text[: _QUOTE_CHARS - 1] + "…"
+
+
+def _too_deep(doc: object, limit: int) -> bool:
+    """Whether any value nests deeper than `limit` (iterative: no recursion on hostile input)."""
+    stack: list[tuple[object, int]] = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _loads(text: str) -> Any:
+    """json.loads with every failure named: the C decoder raises three kinds of error."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidArticle(
+            "not_json", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from exc
+    except RecursionError as exc:
+        raise InvalidArticle("too_deep", f"JSON nested deeper than {MAX_JSON_DEPTH}") from exc
+    except ValueError as exc:
+        # Python refuses integers of more than sys.get_int_max_str_digits() digits (4,300).
+        raise InvalidArticle("number_too_large", f"a JSON number is too long: {exc}") from exc
+    if _too_deep(doc, MAX_JSON_DEPTH):
+        raise InvalidArticle("too_deep", f"JSON nested deeper than {MAX_JSON_DEPTH}")
+    return doc
+
+
+_FIELDS = ("schema_version", *(name for name in Article.model_fields if name != "schema_version"))
+
+
+def _reason_for(error: ValidationError) -> tuple[IngestReason, str]:
     first = error.errors()[0]
     field = ".".join(str(part) for part in first["loc"]) or "article"
     kind = first["type"]
+    if kind == "json_invalid":
+        # What json.loads accepts and pydantic's parser does not: an escaped lone surrogate
+        # ("\\ud800"), which is no Unicode character and cannot be encoded as UTF-8 again.
+        return "invalid_unicode", f"not valid Unicode text: {first['msg']}"
     if kind == "missing":
         return "missing_field", f"field {field!r} is required"
     if kind == "string_too_short":
@@ -87,32 +146,49 @@ def _reason_for(error: ValidationError) -> tuple[str, str]:
     return "invalid", f"field {field!r}: {first['msg']}"
 
 
-def parse_article(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
-    """Decode and validate one message value, raising InvalidArticle with a stable reason."""
+def parse_article(
+    raw: bytes,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    not_before: datetime = EARLIEST_PUBLISHED_AT,
+    not_after: datetime = LATEST_PUBLISHED_AT,
+) -> Article:
+    """Decode and validate one message value, raising InvalidArticle with a stable reason.
+
+    Returns an Article or raises InvalidArticle, whatever the bytes: every way the input can
+    be wrong has a named reason (tests/unit/test_articles_contract.py checks that property).
+    `published_at` must lie in [not_before, not_after].
+    """
     if len(raw) > max_bytes:
         raise InvalidArticle("too_large", f"{len(raw)} bytes is over the {max_bytes}-byte limit")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidArticle("invalid_utf8", f"not UTF-8 at byte {exc.start}") from exc
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidArticle(
-            "not_json", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from exc
+    doc = _loads(text)
     if not isinstance(doc, dict):
         raise InvalidArticle("not_an_object", f"expected a JSON object, got {type(doc).__name__}")
     version = doc.get("schema_version", SCHEMA_VERSION)
     if version != SCHEMA_VERSION:
         raise InvalidArticle(
             "unsupported_schema_version",
-            f"schema_version {version!r}; this worker reads {SCHEMA_VERSION}",
+            f"schema_version {_quote(version)}; this worker reads {SCHEMA_VERSION}",
         )
     _normalise_published_at(doc)
+    # Only the fields we read are validated (and re-encoded): what else a producer sends is
+    # ignored, however large or nested.
+    fields = {name: doc[name] for name in _FIELDS if name in doc}
     try:
         # Round-trip through JSON so strict mode parses the date-time string as JSON would.
-        return Article.model_validate_json(json.dumps(doc), strict=True)
+        article = Article.model_validate_json(json.dumps(fields), strict=True)
     except ValidationError as exc:
         reason, detail = _reason_for(exc)
         raise InvalidArticle(reason, detail) from exc
+    if not not_before <= article.published_at <= not_after:
+        raise InvalidArticle(
+            "published_at_out_of_range",
+            f"published_at {article.published_at.isoformat()} is outside "
+            f"{not_before.isoformat()} .. {not_after.isoformat()}",
+        )
+    return article
+

@@ -53,6 +53,16 @@ class Count(_Record):
     place: str | None = Field(default=None, description="Location id the figure is scoped to.")
     sentence: str
     start: int = Field(description="Character offset of the figure in the cleaned text.")
+    # `sentence` is clipped around the figure to a bound (WIREWATCH_MAX_SENTENCE_CHARS), so a
+    # signature stays far below the message limit whatever the article's punctuation.
+    sentence_start: int | None = Field(
+        default=None, description="Offset of the whole sentence in the cleaned text."
+    )
+    sentence_end: int | None = Field(
+        default=None,
+        description="End offset of the whole sentence in the cleaned text; when it is more "
+        "than len(sentence) past sentence_start, `sentence` is a clipped part of it.",
+    )
 
 
 class DateMention(_Record):
@@ -81,3 +91,12 @@ class Signature(_Record):
     )
     terms: list[str] = Field(default_factory=list, description="Distinctive lower-case terms.")
     furniture_chars: int = Field(default=0, description="Characters of site furniture removed.")
+    analysed_chars: int | None = Field(
+        default=None,
+        description="Characters of cleaned text analysed; offsets above count in this text.",
+    )
+    truncated: bool = Field(
+        default=False,
+        description="True when the article went on past what was analysed (a bounded prefix "
+        "keeps extraction time bounded); its later figures and places are not in here.",
+    )
