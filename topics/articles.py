@@ -191,4 +191,3 @@ def parse_article(
             f"{not_before.isoformat()} .. {not_after.isoformat()}",
         )
     return article
-

@@ -34,6 +34,11 @@ class Metrics:
     consumer_lag: Gauge
     last_article_timestamp: Gauge
     up: Gauge
+    # Failure handling (issue 12).
+    processing_failures: Counter
+    halted: Gauge
+    broker_topics_missing: Gauge
+    records_refetched: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry | None = None) -> Metrics:
@@ -129,6 +134,28 @@ class Metrics:
             up=Gauge(
                 "wirewatch_worker_ready",
                 "1 when the worker has its broker, Redis and a partition assignment.",
+                registry=reg,
+            ),
+            processing_failures=Counter(
+                "wirewatch_processing_failures_total",
+                "Articles the pipeline itself could not finish (a bug or state), by reason.",
+                ["reason"],
+                registry=reg,
+            ),
+            halted=Gauge(
+                "wirewatch_worker_halted",
+                "1 when the worker stopped consuming (too many failures in a row, or the "
+                "dead-letter topic refused a record); /readyz says why.",
+                registry=reg,
+            ),
+            broker_topics_missing=Gauge(
+                "wirewatch_broker_topics_missing",
+                "Topics the broker answers it does not have (it lost them).",
+                registry=reg,
+            ),
+            records_refetched=Counter(
+                "wirewatch_records_refetched_total",
+                "Fetched batches faust dropped in a rebalance, sought back to be read again.",
                 registry=reg,
             ),
         )
