@@ -594,9 +594,11 @@ def render_status(url: str, ready: dict[str, object], metrics_text: str | None, 
     errors = ready.get("errors") if isinstance(ready.get("errors"), dict) else {}
     assert isinstance(errors, dict)
     rows = [f"wirewatch worker at {url}: {verdict}"]
-    for check in ("broker", "redis", "assignment", "consuming"):
-        # `consuming` is absent from workers older than this command: not a failure.
-        state = "ok" if ready.get(check, True) else f"FAIL  {errors.get(check, '')}".rstrip()
+    # `consuming` (false once the worker stopped on repeated failures) is absent from older
+    # workers' answers.
+    checks = ("broker", "redis", "assignment", *(("consuming",) if "consuming" in ready else ()))
+    for check in checks:
+        state = "ok" if ready.get(check) else f"FAIL  {errors.get(check, '')}".rstrip()
         rows.append(f"  {check:11} {state}")
     if metrics_text is None:
         return "\n".join(rows)

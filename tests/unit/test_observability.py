@@ -90,3 +90,14 @@ def test_status_renders_checks_and_headline_metrics() -> None:
         "  stories     6 active, 1 emerging",
         "  last input  30s ago",
     ]
+
+
+def test_status_shows_a_worker_that_stopped_consuming() -> None:
+    ready = json.loads(
+        '{"ready": false, "redis": true, "broker": true, "assignment": true, "consuming": false,'
+        ' "errors": {"consuming": "stopped consuming: 5 processing failures in a row"}}'
+    )
+    text = cli.render_status("http://127.0.0.1:9464", ready, None, now=0.0)
+    assert text.splitlines()[-1] == (
+        "  consuming   FAIL  stopped consuming: 5 processing failures in a row"
+    )
