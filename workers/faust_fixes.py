@@ -53,10 +53,12 @@ async def _seek_to_committed(self: Any) -> Mapping[Any, int]:
 # faust's Consumer.getmany walks one fetched batch and stops early (`break`) when its flow stops
 # or the group generation changes mid-batch; the rest of the batch is dropped while aiokafka's
 # fetch position is already past it, so unless a rebalance seeks the partition back later, those
-# records are never delivered. Here, when a batch was not walked to its end, the partitions are
-# sought back to their committed offsets (as faust's own flow-stopped branch does): the dropped
-# records are fetched again; anything already processed but not committed is processed again,
-# which the pipeline's per-article idempotence absorbs.
+# records are never delivered. (Its fetch loop also abandons the hand-over of a record when the
+# flow stops, `wait_first(callback(message), suspend_flow.wait())`.) Here, when a batch was not
+# walked to its end with the flow on, the partitions are sought back to their committed offsets
+# (as faust's own flow-stopped branch does): the dropped records are fetched again; anything
+# already processed but not committed is processed again, which the pipeline's per-article
+# idempotence absorbs.
 _PATCHED_GETMANY = "_wirewatch_getmany"
 # An app attribute: called each time a dropped batch is sought back (the worker's metric).
 REFETCH_HOOK = "wirewatch_on_refetch"
@@ -105,7 +107,11 @@ def _refetching_getmany(original: Callable[..., AsyncIterator[Any]]) -> Any:
             if self.scheduler is scheduler:
                 self.scheduler = scheduler._inner
         batch = scheduler.batch
-        if batch is not None and not batch.exhausted:
+        # Walked to its end with the flow still on: every record was handed over. Otherwise
+        # the loop broke early, or a flow stop cut the hand-over of the last one short.
+        if self.should_stop:
+            return  # shutting down: the next start reads from the committed offsets anyway
+        if batch is not None and not (batch.exhausted and self.flow_active):
             log.warning("faust dropped the rest of a fetched batch (rebalance); seeking back")
             hook = getattr(self.app, REFETCH_HOOK, None)
             if hook is not None:
