@@ -15,7 +15,6 @@ import json
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -23,86 +22,26 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from config.settings import Settings
-from detectors.emerging import EmergingStoryDetector
 from detectors.signature import SignatureExtractor
 from detectors.story import Claim, Member, StorySnapshot
+from tests.integration import recording
+from tests.integration.recording import RecordingSink, extractor
 from tests.streams.events import T0, raid_articles
-from topics import Alert, Article, DeadLetter, Signature
-from workers.app import FIGURE_DETECTORS, build_extractor, build_matcher
+from topics import Article
 from workers.metrics import Metrics
 from workers.pipeline import ArticlePipeline, Inbound, SinkUnavailable
-from workers.policy import DlqLimit, RetryPolicy
+from workers.policy import DlqLimit
 from workers.store import StoryStore
 
 pytestmark = pytest.mark.services
 
-SETTINGS = Settings()
-EXTRACTOR = build_extractor(SETTINGS)
-MATCHER = build_matcher(SETTINGS)
+EXTRACTOR = extractor()
 # The worker's clock: a month after the stream, so nothing in it is "from the future".
 NOW = T0 + timedelta(days=30)
 
 
-@dataclass
-class RecordingSink:
-    """Keeps what the pipeline publishes; `faults` holds errors to raise, per call, in order."""
-
-    signatures: list[Signature] = field(default_factory=list)
-    alerts: list[Alert] = field(default_factory=list)
-    letters: list[DeadLetter] = field(default_factory=list)
-    keys: list[bytes | None] = field(default_factory=list)
-    faults: dict[str, list[BaseException]] = field(default_factory=dict)
-
-    def _fault(self, what: str) -> None:
-        pending = self.faults.get(what)
-        if pending:
-            raise pending.pop(0)
-
-    async def signature(self, signature: Signature) -> None:
-        self._fault("signature")
-        self.signatures.append(signature)
-
-    async def alert(self, alert: Alert) -> None:
-        self._fault("alert")
-        self.alerts.append(alert)
-
-    async def deadletter(self, letter: DeadLetter, key: bytes | None) -> None:
-        self._fault("deadletter")
-        # What the broker would be sent must fit under the producer's limit.
-        assert len(letter.model_dump_json().encode()) < SETTINGS.max_message_bytes
-        self.letters.append(letter)
-        self.keys.append(key)
-
-
-async def _no_wait(_seconds: float) -> None:
-    await asyncio.sleep(0)
-
-
 def make_pipeline(store: StoryStore, sink: RecordingSink, **overrides: Any) -> ArticlePipeline:
-    from redis.exceptions import RedisError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
-
-    options: dict[str, Any] = {
-        "extractor": EXTRACTOR,
-        "store": store,
-        "sink": sink,
-        "metrics": Metrics.create(),
-        "matcher": MATCHER,
-        "emerging": EmergingStoryDetector(),
-        "figures": FIGURE_DETECTORS,
-        "clock": lambda: NOW,
-        "sleep": _no_wait,
-        "redis_retry": RetryPolicy(
-            "redis", (RedisConnectionError, RedisTimeoutError), sleep=_no_wait
-        ),
-        "state_retry": RetryPolicy(
-            "story update", (RedisError, ValueError, KeyError), attempts=3, sleep=_no_wait
-        ),
-        "sink_retry": RetryPolicy("publish", (SinkUnavailable,), sleep=_no_wait),
-    }
-    options.update(overrides)
-    return ArticlePipeline(**options)
+    return recording.make_pipeline(store, sink, **{"clock": lambda: NOW, **overrides})
 
 
 @pytest.fixture

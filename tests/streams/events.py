@@ -8,7 +8,7 @@ one `story.emerging` and one `figures.conflict` per raid.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
@@ -26,15 +26,15 @@ class Raid:
 
 
 RAIDS = (
-    Raid("Odesa", "Odesa", "Oleh Kiper", "a grain terminal", "two", "up to 15", "Dozens"),
+    Raid("Odesa", "Odesa", "Oleh Kiper", "a grain terminal", "two", "up to 15", "Dozens of"),
     Raid("Kharkiv", "Kharkiv", "Oleh Syniehubov", "a power substation", "four", "up to 12",
          "More than 40"),
     Raid("Mykolaiv", "Mykolaiv", "Vitaliy Kim", "a shipyard", "three", "as many as 10",
-         "Dozens"),
+         "Dozens of"),
     Raid("Dnipro", "Dnipropetrovsk", "Serhiy Lysak", "a rail depot", "five", "up to 20",
          "More than 60"),
     Raid("Zaporizhzhia", "Zaporizhzhia", "Ivan Fedorov", "a water plant", "one", "up to 8",
-         "Dozens"),
+         "Dozens of"),
     Raid("Poltava", "Poltava", "Filip Pronin", "a fuel depot", "six", "up to 14",
          "More than 50"),
 )  # fmt: skip
@@ -77,15 +77,29 @@ def _texts(raid: Raid) -> list[tuple[str, str]]:
     ]
 
 
+_INJURED = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def _again(raid: Raid, rep: int) -> Raid:
+    """The same city hit again: other figures, so no paragraph repeats across stories (a
+    paragraph an outlet repeats in three stories is learned as site furniture)."""
+    if rep == 0:
+        return raid
+    low_words = raid.low.split()
+    low = " ".join([*low_words[:-1], str(int(low_words[-1]) + 2 * rep)])
+    injured = _INJURED[(_INJURED.index(raid.injured) + rep) % len(_INJURED)]
+    return replace(raid, low=low, injured=injured)
+
+
 def raid_articles(count: int = len(RAIDS)) -> list[bytes]:
     """`count` raids in published_at order: raid i on day 3*i, its outlets 20 minutes apart.
 
     Past the six cities the list starts again, 18 days later: another raid on the same city,
-    another story.
+    with other figures, another story.
     """
     out = []
     for i in range(count):
-        raid = RAIDS[i % len(RAIDS)]
+        raid = _again(RAIDS[i % len(RAIDS)], i // len(RAIDS))
         day = T0 + timedelta(days=3 * i)
         slug = f"{raid.city.lower()}{i // len(RAIDS) or ''}"
         for j, (outlet, (title, text)) in enumerate(zip(OUTLETS, _texts(raid), strict=True)):
