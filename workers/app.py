@@ -273,7 +273,7 @@ def create_app(
             # The pipeline never raises: every message ends as a signature or a dead letter,
             # or the pipeline parks (halted) without returning. An exception escaping here
             # would make faust restart the agent past the message, losing it.
-            await pipeline.handle(
+            outcome = await pipeline.handle(
                 Inbound(
                     value=message.value,
                     key=message.key,
@@ -283,6 +283,11 @@ def create_app(
                     offset=message.offset,
                 )
             )
+            if outcome == "failed":
+                # Commit now: redelivered after a crash, a message that failed in processing
+                # could succeed and end with a second outcome.
+                await stream.ack(event)
+                await app.consumer.commit()
             _observe_lag(worker, message.tp, message.offset)
 
     async def forget_revoked_lag(_app: Any, *args: Any, signal: Any, **_kwargs: Any) -> None:

@@ -32,7 +32,10 @@ log = logging.getLogger(__name__)
 REPLAY_HEADER = "wirewatch-replay"
 SEQ_HEADER = "wirewatch-seq"
 
-Outcome = Literal["processed", "deadlettered"]
+# "failed": dead-lettered for a processing reason (extraction_failed, state_failed, ...). Bad
+# input fails the same way every time; a processing failure may not, so a redelivery could end
+# differently (a signature after a dead letter). The worker commits its offset at once.
+Outcome = Literal["processed", "deadlettered", "failed"]
 
 
 @dataclass(frozen=True)
@@ -221,14 +224,26 @@ class ArticlePipeline:
             outcome, alert_ids = await self._fail(msg, "internal_error", exc, None)
         run_id = msg.headers.get(REPLAY_HEADER)
         if run_id is not None:
-            seq = msg.headers.get(SEQ_HEADER, str(msg.offset).encode()).decode()
-            await self.redis_retry.call(
-                lambda: self.store.replay_done(
-                    run_id.decode(), seq, alert_ids, deadlettered=outcome == "deadlettered"
-                )
-            )
+            await self._replay_done(msg, run_id, outcome, alert_ids)
         self.metrics.processing_seconds.observe(time.perf_counter() - started)
         return outcome
+
+    async def _replay_done(
+        self, msg: Inbound, run_id: bytes, outcome: Outcome, alert_ids: list[str]
+    ) -> None:
+        """Tell `wirewatch replay` the message is finished. Its outcome is published already:
+        a failure here must not escape the agent (faust would skip the next message)."""
+        seq = msg.headers.get(SEQ_HEADER, str(msg.offset).encode()).decode(errors="replace")
+        try:
+            await self.redis_retry.call(
+                lambda: self.store.replay_done(
+                    run_id.decode(errors="replace"), seq, alert_ids,
+                    deadlettered=outcome != "processed",
+                )
+            )  # fmt: skip
+        except Exception:
+            log.exception("could not record replay progress for %s[%d]@%d",
+                          msg.topic, msg.partition, msg.offset)  # fmt: skip
 
     async def _handle(self, msg: Inbound) -> Result:
         try:
@@ -385,7 +400,7 @@ class ArticlePipeline:
         if not self.dlq_limit.allow(reason, detail):
             await self._halt(msg, self.dlq_limit.reason)
         await self._deadletter(msg, reason, detail, article_id)
-        return "deadlettered", []
+        return "failed", []
 
     async def _deadletter(
         self, msg: Inbound, reason: DeadLetterReason, detail: str, article_id: str | None

@@ -255,3 +255,69 @@ def _answers(port: int) -> bool:
     from workers.embedded import _kafka_answers
 
     return _kafka_answers(port)
+
+
+def test_repeated_failures_stop_the_worker_instead_of_dead_lettering_the_stream(
+    services, unique
+) -> None:  # type: ignore[no-untyped-def]
+    """Redis refusing every write (out of memory) fails each article's story update: after
+    two failures in a row the worker stops consuming and says why, instead of dead-lettering
+    the stream; restarted once Redis is fixed, it resumes from where it stopped."""
+
+    from workers.embedded import free_port
+
+    own = OwnRedis()
+    own.start()
+    port = free_port()
+    env = run_env(
+        services.kafka_url, own.url, unique,
+        WIREWATCH_MAX_CONSECUTIVE_INTERNAL_ERRORS="2", WIREWATCH_METRICS_PORT=str(port),
+    )  # fmt: skip
+    values = raid_articles(2)
+    client = redis.Redis.from_url(own.url)
+    try:
+        with fleet(env) as f:
+            worker = f.start()
+            ready = _readyz(port, until=lambda a: a.get("ready") is True)
+            assert ready.get("ready") is True, ready
+            client.config_set("maxmemory", "1")  # every write refused: OOM
+            produced = produce(services.kafka_url, f"t{unique}.articles", values, run_id="oom")
+            answer = _readyz(port, until=lambda a: a.get("consuming") is False)
+            assert answer.get("consuming") is False, answer
+            assert "2 processing failures in a row" in answer["errors"]["consuming"]
+            assert "state_failed" in answer["errors"]["consuming"]
+            assert worker.poll() is None  # alive, parked, not ready
+            client.config_set("maxmemory", "0")
+            f.kill(worker)
+            f.start()  # the fix is deployed: it resumes from the message it stopped at
+            progress = Progress(client, f"t{unique}", produced)
+            # The first failure was dead-lettered before the worker stopped (its replay mark
+            # was refused too, so it is not counted done); the rest are processed now.
+            assert progress.wait_for(len(values) - 1, 120), f.log_text()[-3000:]
+            report = account(services.kafka_url, client, f"t{unique}.", f"t{unique}", values,
+                             produced)  # fmt: skip
+    finally:
+        client.close()
+        own.stop()
+    assert report.lost == 0 and report.two_outcomes == 0, report.outcome_of
+    assert report.reasons == {"state_failed": 1}
+
+
+def _readyz(port: int, until: Callable[[dict[str, object]], bool], timeout: float = 90) -> dict:  # type: ignore[type-arg]
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    answer: dict[str, object] = {}
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as r:
+                answer = json.loads(r.read())
+        except urllib.error.HTTPError as exc:
+            answer = json.loads(exc.read())
+        except OSError:
+            answer = {}
+        if until(answer):
+            return answer
+        time.sleep(0.3)
+    return answer

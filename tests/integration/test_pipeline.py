@@ -140,7 +140,7 @@ async def test_an_extraction_bug_is_a_dead_letter_a_metric_and_a_log_line(
     inputs = [article("a1", "A poison sentence."), raid_articles(1)[0]]
     with caplog.at_level(logging.ERROR, logger="workers.pipeline"):
         outs = [await pipeline.handle(message(raw, i)) for i, raw in enumerate(inputs)]
-    assert outs == ["deadlettered", "processed"]
+    assert outs == ["failed", "processed"]
     (letter,) = sink.letters
     assert letter.reason == "extraction_failed" and letter.article_id == "a1"
     assert "ZeroDivisionError: a bug in a rule" in letter.error
@@ -174,7 +174,7 @@ async def test_state_errors_retry_then_dead_letter_without_a_signature(
     sink = RecordingSink()
     pipeline = make_pipeline(flaky, sink)
     first, second = raid_articles(1)[:2]
-    assert await pipeline.handle(message(first, 0)) == "deadlettered"
+    assert await pipeline.handle(message(first, 0)) == "failed"
     assert [letter.reason for letter in sink.letters] == ["state_failed"]
     # Never both: the article whose story update failed has no signature.
     assert sink.signatures == []
@@ -189,7 +189,7 @@ async def test_an_exception_anywhere_is_an_internal_error_with_key_and_offset(
 ) -> None:
     sink = RecordingSink(faults={"signature": [RuntimeError("serializer bug")]})
     pipeline = make_pipeline(store, sink)
-    assert await pipeline.handle(message(raid_articles(1)[0], 7, key=b"odesa")) == "deadlettered"
+    assert await pipeline.handle(message(raid_articles(1)[0], 7, key=b"odesa")) == "failed"
     (letter,) = sink.letters
     assert (letter.reason, letter.offset, letter.partition) == ("internal_error", 7, 0)
     assert sink.keys == [b"odesa"]
@@ -222,9 +222,9 @@ async def test_too_many_failures_in_a_row_stop_consuming_without_acking(
     )
     inputs = raid_articles(1)
     # Bad input in between neither counts nor resets the run.
-    assert await pipeline.handle(message(inputs[0], 0)) == "deadlettered"
+    assert await pipeline.handle(message(inputs[0], 0)) == "failed"
     assert await pipeline.handle(message(b"not json", 1)) == "deadlettered"
-    assert await pipeline.handle(message(inputs[1], 2)) == "deadlettered"
+    assert await pipeline.handle(message(inputs[1], 2)) == "failed"
     third = asyncio.ensure_future(pipeline.handle(message(inputs[2], 3)))
     while pipeline.halted is None:
         assert not third.done(), "the pipeline returned instead of stopping"
