@@ -32,7 +32,7 @@ from typing import Any
 import redis
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from workers.embedded import free_port, redis_binary
+from workers.embedded import _die_with_parent, free_port, redis_binary
 from workers.pipeline import REPLAY_HEADER, SEQ_HEADER
 from workers.store import replay_key
 
@@ -55,6 +55,7 @@ class Fleet:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "workers.cli", "run"],
                 env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,  # no orphans if the harness itself is killed
             )  # fmt: skip
         self.procs.append(proc)
         self.logs.append(log_path)
@@ -127,7 +128,7 @@ class OwnRedis:
         self.proc = subprocess.Popen(
             [redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "yes", "--appendfsync", "always", "--dir", self.workdir],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
         )  # fmt: skip
         client = redis.Redis(port=self.port, socket_timeout=1)
         deadline = time.monotonic() + 20
