@@ -15,10 +15,10 @@ from pydantic.json_schema import JsonSchemaMode
 
 from topics.alerts import SCHEMA_VERSION as ALERT_VERSION
 from topics.alerts import Alert
-from topics.articles import SCHEMA_VERSION as ARTICLE_VERSION
 from topics.articles import PUBLISHED_AT_PATTERN, Article
-from topics.deadletters import SCHEMA_VERSION as DEADLETTER_VERSION
+from topics.articles import SCHEMA_VERSION as ARTICLE_VERSION
 from topics.deadletters import REASONS, DeadLetter
+from topics.deadletters import SCHEMA_VERSION as DEADLETTER_VERSION
 from topics.signatures import SCHEMA_VERSION as SIGNATURE_VERSION
 from topics.signatures import Signature
 

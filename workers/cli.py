@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -142,15 +143,6 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         from workers.topics_admin import create_topics
 
         embedded = settings.kafka_url is None
-        if embedded:
-            # The one thing a person needs next: how to feed this worker from another shell.
-            print(
-                "wirewatch run: embedded broker; to publish to it from another shell:\n"
-                f"  WIREWATCH_KAFKA_URL={resolved.kafka_url} wirewatch publish FILE\n"
-                f"  WIREWATCH_KAFKA_URL={resolved.kafka_url} wirewatch alerts",
-                file=sys.stderr,
-                flush=True,
-            )
         if embedded or args.create_topics:
             create_topics(resolved, _bootstrap(resolved))
         else:
@@ -160,7 +152,22 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
                     f"topics missing on the broker: {', '.join(missing)}. Create them with "
                     "`wirewatch create-topics` (broker auto-create is never relied on)."
                 )
+        if embedded:
+            # The one thing a person needs next: how to feed this worker from another shell.
+            print(_publish_hint(resolved), file=sys.stderr, flush=True)
         return _run_worker(resolved)
+
+
+def _publish_hint(settings: Settings) -> str:
+    """The exact commands that reach this run's embedded broker from another shell."""
+    env = f"WIREWATCH_KAFKA_URL={settings.kafka_url}"
+    if settings.topic_prefix:
+        env += f" WIREWATCH_TOPIC_PREFIX={shlex.quote(settings.topic_prefix)}"
+    return (
+        "wirewatch run: embedded broker and Redis; from another shell:\n"
+        f"  {env} wirewatch publish FILE\n"
+        f"  {env} wirewatch alerts"
+    )
 
 
 def _run_worker(settings: Settings) -> int:
