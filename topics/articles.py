@@ -81,10 +81,14 @@ def parse_published_at(text: str) -> datetime:
     else:
         sign = -1 if tail[0] == "-" else 1
         zone = timezone(sign * timedelta(hours=int(tail[1:3]), minutes=int(tail[4:6])))
-    # A leap second (23:59:60) is the first instant of the next minute in POSIX time.
-    leap = timedelta(seconds=1) if second == 60 else timedelta(0)
-    second = min(second, 59)
-    return datetime(day.year, day.month, day.day, hour, minute, second, micro, zone) + leap
+    if second < 60:
+        return datetime(day.year, day.month, day.day, hour, minute, second, micro, zone)
+    # A leap second exists only as 23:59:60 UTC; in POSIX time it is the next day's first
+    # instant.
+    before = datetime(day.year, day.month, day.day, hour, minute, 59, micro, zone)
+    if before.astimezone(UTC).strftime("%H:%M") != "23:59":
+        raise ValueError("has second 60 outside a leap second (23:59:60 UTC)")
+    return before + timedelta(seconds=1)
 
 
 def _normalise_published_at(doc: dict[str, Any]) -> None:
