@@ -148,6 +148,11 @@ def check_redis(settings: Settings) -> None:
             client.ping()
             return
         except AuthenticationError as exc:
+            if urllib.parse.urlsplit(url).password is None:
+                raise PreflightError(
+                    f"Redis at {where} needs a password and WIREWATCH_REDIS_URL carries none; "
+                    "use redis://:PASSWORD@host:port/0 (or USER:PASSWORD for an ACL user)"
+                ) from exc
             raise PreflightError(
                 f"Redis at {where} refused the credentials in WIREWATCH_REDIS_URL ({exc})"
             ) from exc
