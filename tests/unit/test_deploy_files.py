@@ -108,19 +108,23 @@ def _known_metric_names() -> set[str]:
     return names
 
 
+# Ours, and the default collectors' on the worker's registry (process_*, python_*).
+_WORKER_PREFIXES = ("wirewatch_", "process_", "python_")
 _STRING = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'|`[^`]*`')
 _IDENTIFIER = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
 
 
 def metric_names_in(expr: str) -> set[str]:
-    """The wirewatch_* metric names a PromQL expression selects.
+    """The worker's metric names (wirewatch_*, process_*, python_*) a PromQL expression selects.
 
     Strings are dropped first so label values and regexes do not count; whole identifiers are
     taken so `foo_total` is never mistaken for a shorter name inside it.
     """
     without_strings = _STRING.sub('""', expr)
     return {
-        token for token in _IDENTIFIER.findall(without_strings) if token.startswith("wirewatch_")
+        token
+        for token in _IDENTIFIER.findall(without_strings)
+        if token.startswith(_WORKER_PREFIXES)
     }
 
 
