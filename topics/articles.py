@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -25,7 +26,22 @@ LATEST_PUBLISHED_AT = datetime(9000, 1, 1, tzinfo=UTC)
 # How much of a bad value an error message quotes.
 _QUOTE_CHARS = 80
 
-NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# Whitespace-only is empty: the worker strips, so the schema asks for one non-space character.
+_NOT_BLANK = Field(json_schema_extra={"pattern": r"\S"})
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), _NOT_BLANK]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=512), _NOT_BLANK
+]
+
+# published_at on the wire: an RFC 3339 date-time (section 5.6: 'T' and 'Z' in either case, any
+# number of fraction digits, a leap second) or a bare full-date. The article JSON Schema carries
+# this same expression as its pattern, so any consumer's validator agrees with the worker.
+PUBLISHED_AT_PATTERN = (
+    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"([Tt]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?"
+    r"([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?$"
+)
+_PUBLISHED_AT = re.compile(PUBLISHED_AT_PATTERN)
 
 
 class Article(BaseModel):
@@ -34,8 +50,8 @@ class Article(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", strict=True)
 
     schema_version: int = SCHEMA_VERSION
-    id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=512)]
-    source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=512)]
+    id: ShortText
+    source: ShortText
     published_at: AwareDatetime = Field(
         description="Event time of the article: RFC 3339 with an offset, or a bare date "
         "(taken as 00:00 UTC)."
@@ -54,31 +70,53 @@ class InvalidArticle(ValueError):
         self.detail = detail
 
 
+def parse_published_at(text: str) -> datetime:
+    """An RFC 3339 date-time, or a bare date taken as 00:00 UTC; ValueError for anything else
+    (a naive date-time is refused rather than given a guessed zone)."""
+    match = _PUBLISHED_AT.fullmatch(text)
+    if match is None:
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9:.]+", text):
+            raise ValueError("has no UTC offset; add one, e.g. 'Z' or '+02:00'")
+        raise ValueError("is not an RFC 3339 date-time (2026-03-14T08:15:00Z) or a date")
+    try:
+        day = date.fromisoformat(text[:10])
+    except ValueError:
+        raise ValueError("is not a calendar date") from None
+    if len(text) == 10:
+        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    hour, minute, second = int(text[11:13]), int(text[14:16]), int(text[17:19])
+    fraction = match[6] or ""  # groups: month, day, time, hour, second, fraction, offset
+    micro = int((fraction[1:] + "000000")[:6]) if fraction else 0
+    tail = text[19 + len(fraction) :]
+    if tail in ("Z", "z"):
+        zone = UTC
+    else:
+        sign = -1 if tail[0] == "-" else 1
+        zone = timezone(sign * timedelta(hours=int(tail[1:3]), minutes=int(tail[4:6])))
+    if second < 60:
+        return datetime(day.year, day.month, day.day, hour, minute, second, micro, zone)
+    # A leap second exists only as 23:59:60 UTC; in POSIX time it is the next day's first
+    # instant.
+    before = datetime(day.year, day.month, day.day, hour, minute, 59, micro, zone)
+    if before.astimezone(UTC).strftime("%H:%M") != "23:59":
+        raise ValueError("has second 60 outside a leap second (23:59:60 UTC)")
+    return before + timedelta(seconds=1)
+
+
 def _normalise_published_at(doc: dict[str, Any]) -> None:
-    """Accept a bare date as midnight UTC; reject naive date-times instead of guessing a zone."""
+    """published_at as the model's strict parser reads it (see parse_published_at)."""
     value = doc.get("published_at")
     if not isinstance(value, str):
         return
-    text = value.strip()
     try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        pass
-    else:
-        if len(text) == 10:
-            doc["published_at"] = datetime(day.year, day.month, day.day, tzinfo=UTC).isoformat()
-            return
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        parsed = parse_published_at(value)
     except ValueError as exc:
+        raise InvalidArticle("invalid_published_at", f"published_at {_quote(value)} {exc}") from exc
+    except OverflowError as exc:
+        # A leap second or an offset at the very ends of datetime's years 1..9999.
         raise InvalidArticle(
-            "invalid_published_at", f"published_at {_quote(value)} is not an RFC 3339 date-time"
+            "published_at_out_of_range", f"published_at {_quote(value)} is out of range"
         ) from exc
-    if parsed.tzinfo is None:
-        raise InvalidArticle(
-            "invalid_published_at",
-            f"published_at {_quote(value)} has no UTC offset; add one, e.g. 'Z' or '+02:00'",
-        )
     doc["published_at"] = parsed.isoformat()
 
 
@@ -174,6 +212,9 @@ def parse_article(
             "unsupported_schema_version",
             f"schema_version {_quote(version)}; this worker reads {SCHEMA_VERSION}",
         )
+    if isinstance(version, float):
+        doc["schema_version"] = SCHEMA_VERSION  # JSON has one number type: 1.0 is 1
+
     _normalise_published_at(doc)
     # Only the fields we read are validated (and re-encoded): what else a producer sends is
     # ignored, however large or nested.

@@ -21,7 +21,7 @@ from detectors.matching import StoryMatcher, merged_finding
 from detectors.signature import SignatureExtractor
 from detectors.story import Claim, Finding, Member, StoryDetector, new_story_id
 from topics import Alert, Article, DeadLetter, InvalidArticle, Signature, parse_article
-from topics.deadletters import REASONS, DeadLetterReason, deadletter_key
+from topics.deadletters import DeadLetterReason, deadletter_key
 from workers.metrics import Metrics
 from workers.policy import DlqLimit, EventClock, RetryPolicy, Sleep
 from workers.store import Absorbed, StoryStore
@@ -202,10 +202,6 @@ class ArticlePipeline:
     owner: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     events: EventClock = field(default_factory=EventClock)
     halted: str | None = None
-
-    def __post_init__(self) -> None:
-        for reason in REASONS:  # every reason's series exists from the start, at 0
-            self.metrics.articles_deadlettered.labels(reason)
 
     async def handle(self, msg: Inbound) -> Outcome:
         started = time.perf_counter()

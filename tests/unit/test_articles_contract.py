@@ -74,6 +74,9 @@ def test_size_limit_is_checked_before_decoding() -> None:
         (b'{"id": "a", "nested": ' + b"[" * 70 + b"]" * 70 + b"}", "too_deep"),
         (_raw(published_at="9999-12-31T23:00:00-05:00"), "published_at_out_of_range"),
         (_raw(published_at="0001-01-01T00:30:00+01:00"), "published_at_out_of_range"),
+        # Leap seconds at the ends of datetime's range (the next instant does not exist).
+        (_raw(published_at="9999-12-31T23:59:60Z"), "published_at_out_of_range"),
+        (_raw(published_at="0001-01-01T00:59:60+01:00"), "published_at_out_of_range"),
         (_raw(title="\\ud800").replace(b"\\\\ud800", b"\\ud800"), "invalid_unicode"),
     ],
 )
