@@ -18,11 +18,11 @@ DEFAULT_MAX_BYTES = 1_000_000
 # An article is a flat object; nesting deeper than this is not one of ours (and deep enough
 # nesting would otherwise end in a RecursionError that depends on the caller's stack).
 MAX_JSON_DEPTH = 64
-# Event times outside these bounds are refused even when the caller sets no tighter range, so
+# Years outside these (as written) are refused even when the caller sets no tighter range, so
 # no date arithmetic downstream (windows, "next year", a week before) can leave datetime's
-# years 1..9999. The worker passes its configured floor and clock skew on top.
-EARLIEST_PUBLISHED_AT = datetime(1000, 1, 1, tzinfo=UTC)
-LATEST_PUBLISHED_AT = datetime(9000, 1, 1, tzinfo=UTC)
+# years 1..9999. The schema's pattern says the same; the worker adds its configured floor and
+# clock skew on top.
+EARLIEST_YEAR, LATEST_YEAR = 1000, 8999
 # How much of a bad value an error message quotes.
 _QUOTE_CHARS = 80
 
@@ -42,6 +42,8 @@ PUBLISHED_AT_PATTERN = (
     r"([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?$"
 )
 _PUBLISHED_AT = re.compile(PUBLISHED_AT_PATTERN)
+# What the article schema asks of published_at: the same, in years EARLIEST..LATEST_YEAR.
+PUBLISHED_AT_SCHEMA_PATTERN = r"^(?=(?:1[0-9]{3}|[2-8][0-9]{3})-)" + PUBLISHED_AT_PATTERN[1:]
 
 
 class Article(BaseModel):
@@ -188,14 +190,14 @@ def parse_article(
     raw: bytes,
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
-    not_before: datetime = EARLIEST_PUBLISHED_AT,
-    not_after: datetime = LATEST_PUBLISHED_AT,
+    not_before: datetime | None = None,
+    not_after: datetime | None = None,
 ) -> Article:
     """Decode and validate one message value, raising InvalidArticle with a stable reason.
 
     Returns an Article or raises InvalidArticle, whatever the bytes: every way the input can
     be wrong has a named reason (tests/unit/test_articles_contract.py checks that property).
-    `published_at` must lie in [not_before, not_after].
+    `published_at` must be written in years 1000..8999 and lie in [not_before, not_after].
     """
     if len(raw) > max_bytes:
         raise InvalidArticle("too_large", f"{len(raw)} bytes is over the {max_bytes}-byte limit")
@@ -225,10 +227,19 @@ def parse_article(
     except ValidationError as exc:
         reason, detail = _reason_for(exc)
         raise InvalidArticle(reason, detail) from exc
-    if not not_before <= article.published_at <= not_after:
+    when = article.published_at
+    if not EARLIEST_YEAR <= when.year <= LATEST_YEAR:
         raise InvalidArticle(
             "published_at_out_of_range",
-            f"published_at {article.published_at.isoformat()} is outside "
-            f"{not_before.isoformat()} .. {not_after.isoformat()}",
+            f"published_at {when.isoformat()} is outside years {EARLIEST_YEAR}..{LATEST_YEAR}",
+        )
+    if (not_before is not None and when < not_before) or (
+        not_after is not None and when > not_after
+    ):
+        raise InvalidArticle(
+            "published_at_out_of_range",
+            f"published_at {when.isoformat()} is outside "
+            f"{not_before.isoformat() if not_before else '…'} .. "
+            f"{not_after.isoformat() if not_after else '…'}",
         )
     return article
