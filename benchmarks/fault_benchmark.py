@@ -160,8 +160,7 @@ def run(
         for fraction, fault in faults:
             if not progress.wait_for(int(len(values) * fraction), 1800):
                 break
-            marks.append(time.monotonic())
-            fault(f)
+            marks.append(progress.fault(lambda fault=fault: fault(f)))
         finished = progress.wait_for(len(values), 1800)
         if not finished:
             print(f"  {name}: timed out with {progress.poll()} of {len(values)} finished",

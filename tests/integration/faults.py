@@ -204,12 +204,21 @@ class Progress:
     produced: Produced
     done_at: dict[int, float] = field(default_factory=dict)
 
-    def poll(self) -> int:
+    def poll(self, at: float | None = None) -> int:
+        """Record what is done now; `at` dates what this poll first sees (see `fault`)."""
         done = self.client.smembers(replay_key(self.prefix, self.produced.run_id, "done"))
-        now = time.monotonic()
+        now = time.monotonic() if at is None else at
         for raw in done:
             self.done_at.setdefault(int(raw), now)
         return len(self.done_at)
+
+    def fault(self, fault: Callable[[], None]) -> float:
+        """Apply a fault; return its time. What the workers finished before it (up to the
+        kill itself) is dated before it, not when the next poll happens to see it."""
+        at = time.monotonic()
+        fault()
+        self.poll(at=at - 1e-6)
+        return at
 
     def wait_for(self, count: int, timeout: float) -> bool:
         deadline = time.monotonic() + timeout

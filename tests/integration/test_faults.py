@@ -94,8 +94,7 @@ def _run(
         marks = []
         for fraction, fault in faults:
             assert progress.wait_for(int(len(values) * fraction), 120), f.log_text()[-3000:]
-            marks.append(time.monotonic())
-            fault(f)
+            marks.append(progress.fault(lambda fault=fault: fault(f)))
         assert progress.wait_for(len(values), timeout=120), f.log_text()[-3000:]
         stalls = [progress.stall_after(at) for at in marks]
         report = account(
