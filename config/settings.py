@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
+    AwareDatetime,
     BeforeValidator,
     Field,
     SecretStr,
@@ -143,7 +144,7 @@ class Settings(BaseSettings):
     max_sentence_chars: int = Field(
         default=500, ge=40, description="A figure's sentence is clipped to this around it."
     )
-    published_at_floor: datetime = Field(
+    published_at_floor: AwareDatetime = Field(
         default=datetime(1970, 1, 1, tzinfo=UTC),
         description="Older published_at is dead-lettered as published_at_out_of_range.",
     )
