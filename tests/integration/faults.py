@@ -255,6 +255,7 @@ class Report:
     duplicate_alert_ids: int
     repeated_records: int  # the same outcome published again after a redelivery (harmless)
     alert_ids: set[str]
+    alert_kinds: Counter[str]
     reasons: Counter[str]
     agent_restarts: int = 0
     stalls: list[float | None] = field(default_factory=list)
@@ -351,6 +352,9 @@ def account(
         duplicate_alert_ids=sum(n - 1 for n in alert_counts.values()),
         repeated_records=repeated,
         alert_ids=set(alert_counts),
+        alert_kinds=Counter(
+            dict(r.headers or []).get("wirewatch-kind", b"").decode() for r in alerts
+        ),
         reasons=reasons,
         outcome_of=outcome_of,
     )
