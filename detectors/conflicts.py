@@ -9,7 +9,6 @@ plain `conflict`.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,13 +30,6 @@ FigureKind = AlertKind
 GROWING: Final = frozenset(
     {"killed", "injured", "arrested", "displaced", "missing", "evacuated", "rescued", "captured"}
 )
-# Wording that marks a figure as a revision of an earlier one.
-_UPDATE_WORDS = re.compile(
-    r"\b(?:rose|risen|rises|rising|climbed|climbs|climbing|increased|jumped|grew|grown|"
-    r"up from|now stands|has reached|revised)\b",
-    re.IGNORECASE,
-)
-
 _FILLER = frozenset(
     "the a an of for and said says say told according to its their his her head spokesperson "
     "spokesman spokeswoman".split()
@@ -48,67 +40,10 @@ _PEOPLE_ACTIONS: Final = frozenset(
 )
 
 
-# A figure that is only part of the story's total: "killed two more people", "another 30",
-# "including two children", "of the 83 launched, 55…", or one about another incident.
-_INCREMENT_AFTER = re.compile(
-    r"^\W{0,2}(?:more|others?|additional|further|of (?:the|those|these|them|its|their))\b"
-    # A narrower group: "two were seriously injured", "one person was pronounced dead on the
-    # scene", "four people inside the building".
-    r"|^[^.;]{0,40}\b(?:seriously|critically|severely|gravely|on the scene|at the scene|inside|"
-    r"initial|also|(?:critical|serious|grave|stable|fair) condition)\b",
-    re.IGNORECASE,
-)
-_PART_BEFORE = re.compile(
-    r"\b(?:another|other|of (?:the|those|these|them|which)|includ(?:ing|ed|es|e)|among them)\b"
-    r"[^.;]{0,80}$",
-    re.IGNORECASE,
-)
-_ELSEWHERE = re.compile(
-    r"\b(?:separate(?:ly)?|unrelated|previous(?:ly)?|earlier this (?:year|month)|last year|"
-    r"other (?:shootings|incidents|attacks)|another (?:shooting|incident|attack)|"
-    r"in (?:19|20)\d\d|weekend|citywide|across the city|so far this year|this year|"
-    # Roundups: "among 11 people shot from Tuesday afternoon to early Wednesday", "one of 10
-    # people killed in shootings", "80 people were killed in the city in November alone".
-    r"in (?:separate |unrelated )?shootings|"
-    r"from (?:midday |noon |early |late )?(?:mon|tues|wednes|thurs|fri|satur|sun)day\b"
-    r"[^.;]{0,40}\bto|"
-    r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
-    r" alone)\b",
-    re.IGNORECASE,
-)
-# "two women were shot in the hand while another woman...", "a second woman", "two male
-# students were hospitalized along with the female student": the figure is a subgroup.
-_SUBGROUP_AFTER = (
-    r"^[^.;]{{0,100}}\b(?:another|a second|a third|along with (?:a|an|the))\s(?:\S+\s)?{}s?\b"
-)
-
-
 def is_total(claim: Claim) -> bool:
-    """Whether the claim states the story's figure, not a part, an increment or an aside.
-
-    Only totals are compared across articles: "he killed two more people" does not dispute
-    "four people were killed", and "a woman was wounded" is one victim, not the count.
-    """
-    count = claim.count
-    if count.text.strip().lower() in ("a", "an"):
-        return False
-    sentence = count.sentence
-    if _ELSEWHERE.search(sentence):
-        return False
-    # We do not know which occurrence of the text is the figure: any that reads as a part
-    # makes the claim a part (precision first).
-    lowered, text = sentence.lower(), count.text.lower()
-    at = lowered.find(text)
-    while at >= 0:
-        if _INCREMENT_AFTER.search(sentence[at + len(text) :]):
-            return False
-        if _PART_BEFORE.search(sentence[:at]):
-            return False
-        thing = count.thing_key
-        if thing and re.search(_SUBGROUP_AFTER.format(re.escape(thing)), lowered[at + len(text) :]):
-            return False
-        at = lowered.find(text, at + 1)
-    return True
+    """Whether the claim states the story's own figure. Extraction decided it once
+    (detectors/roles.py); only totals are compared across articles."""
+    return claim.count.role == "total"
 
 
 def figure_key(claim: Claim) -> FigureKey | None:
@@ -182,8 +117,8 @@ def compatible(a: Claim, b: Claim) -> bool:
 def relation(earlier: Claim, later: Claim) -> Relation:
     """How a later claim stands to an earlier one about the same figure."""
     growing = earlier.count.action in GROWING
-    worded = bool(_UPDATE_WORDS.search(later.count.sentence))
-    if compatible(earlier, later):
+    worded = later.count.revised
+    if compatible(earlier, later) or reconciled(earlier, later):
         # "At least 4 dead", then "the toll has risen to 11": compatible, and still news.
         if growing and worded and earlier.count.high is None and low(later) > low(earlier):
             return "updated"
@@ -195,6 +130,19 @@ def relation(earlier: Claim, later: Claim) -> Relation:
         if is_later and high(later) < low(earlier):
             return "revised_down"
     return "conflict"
+
+
+def reconciled(a: Claim, b: Claim) -> bool:
+    """Whether the two agree once the attacker is counted alike: "four dead, including the
+    gunman" and "three killed" are one toll. Only when an article says so."""
+    for one, other in ((a, b), (b, a)):
+        side = one.count.perpetrator
+        if side is None or one.count.action != other.count.action:
+            continue
+        shift = -1.0 if side == "included" else 1.0
+        if low(one) + shift <= high(other) and low(other) <= high(one) + shift:
+            return True
+    return False
 
 
 def interval(claim: Claim) -> Interval:
@@ -221,6 +169,9 @@ def evidence_of(claim: Claim) -> ClaimEvidence:
         action=count.action,
         claimant=count.claimant,
         sentence=count.sentence,
+        role=count.role,
+        section=count.section,
+        perpetrator=count.perpetrator,
     )
 
 
@@ -294,8 +245,29 @@ def figure_groups(
         yield key, sorted(groups[key], key=lambda c: (c.published_at, c.claim_id))
 
 
+_SECTION_RANK: Final = {"title": 0, "lead": 1, "body": 2}
+
+
+def headline_claims(claims: list[Claim]) -> list[Claim]:
+    """Each article's claims for one figure, narrowed to its headline and lead when it gives
+    several values: the title and first sentences carry the story's toll, a later value in
+    the body is more often a narrower or older figure."""
+    by_article: dict[str, list[Claim]] = defaultdict(list)
+    for c in claims:
+        by_article[c.article_id].append(c)
+    kept: list[Claim] = []
+    for group in by_article.values():
+        if len({interval(c) for c in group}) > 1:
+            best = min(_SECTION_RANK[c.count.section] for c in group)
+            if best < _SECTION_RANK["body"]:
+                group = [c for c in group if _SECTION_RANK[c.count.section] == best]
+        kept.extend(group)
+    return sorted(kept, key=lambda c: (c.published_at, c.claim_id))
+
+
 def related_pairs(claims: list[Claim]) -> Iterator[tuple[Claim, Claim, Relation]]:
     """(earlier, later, relation) for claims from different articles about one quantity."""
+    claims = headline_claims(claims)
     values: dict[str, set[Interval]] = defaultdict(set)
     for c in claims:
         values[c.article_id].add(interval(c))

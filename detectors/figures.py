@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from itertools import accumulate
+from typing import Any
 
 from detectors.lexicon import Lexicon
-from topics.signatures import Count, Qualifier
+from detectors.roles import NO_MODEL, Decision, RoleModel, Site, decide, period_of, revised
+from topics.signatures import Count, Perpetrator, Qualifier, Section
 
 Token = tuple[str, int, int]
 
@@ -283,10 +285,240 @@ _SPEECH_HINT = re.compile(
     r"|estimated|warned|according|rejected|disputed|contested|put"
 )
 MAX_COUNTS = 100
+# The first sentences of the body (with four or more tokens) are its lead.
+LEAD_SENTENCES = 2
+# General words for what a raid is made of: "thwarted dozens of these attacks" refers back.
+_EVENT_NOUNS = frozenset(
+    "attack assault strike raid incursion wave target object projectile one".split()
+)
+_DEMONSTRATIVES = frozenset({"these", "those", "such"})
+_PEOPLE_KEYS = frozenset(
+    "person child man woman civilian casualty troop fighter victim officer people".split()
+)
+_ATTACKERS = frozenset(
+    """gunman shooter suspect attacker assailant bomber perpetrator killer gunmen shooters
+    attackers""".split()
+)
+_PERP_OUT = frozenset({"besides", "excluding", "plus"})
 # A place further than this many characters from a figure does not scope it.
 PLACE_REACH = 300
 # Further than this many tokens apart, a verb is not about the figure.
 MAX_ACTION_DISTANCE = 12
+
+
+# Words a number is the size of, not a count in an event: "a town of 4,500".
+_SIZE_NOUNS = frozenset(
+    """population community town city village county suburb borough township neighborhood
+    neighbourhood district school enrollment enrolment campus capacity size area""".split()
+)
+_LEGAL = frozenset("count counts charge charges felony felonies misdemeanor misdemeanors".split())
+_KIN = frozenset(
+    """father mother parent dad mom mum grandfather grandmother grandparent stepfather
+    stepmother""".split()
+)
+_GALLERY = frozenset("image images photo photos picture pictures slide video gallery item".split())
+_TIME_UNITS = frozenset("year month week day hour minute decade century".split())
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A number the finder may take for a figure, with the words either side of it."""
+
+    tokens: list[Token]
+    low: list[str]
+    index: int  # the number's first token
+    after: int  # the token after the number
+    value: float
+    word: str
+    prev: str
+    nxt: str
+    is_digits: bool
+    headline: bool = False  # the sentence is in title case
+
+    def at(self, position: int) -> str:
+        return self.low[position] if 0 <= position < len(self.low) else ""
+
+    def glued_before(self) -> bool:
+        i = self.index
+        return i > 0 and self.tokens[i - 1][2] == self.tokens[i][1]
+
+
+def _glued_to_word(c: _Candidate) -> bool:
+    """ "ci_2231", "1:15", "5th", "9am", "20km": digits inside a word, an id or a unit."""
+    tokens, i, after = c.tokens, c.index, c.after
+    if c.glued_before() and (tokens[i - 1][0][-1].isalnum() or tokens[i - 1][0] in ":./"):
+        return True
+    return (
+        after < len(tokens)
+        and tokens[after][1] == tokens[after - 1][2]
+        and (
+            tokens[after][0][0].isalnum()
+            or (tokens[after][0] in ":./" and c.at(after + 1)[:1].isdigit())
+        )
+    )
+
+
+def _year(c: _Candidate) -> bool:
+    if c.prev in ("'", "’") and len(c.word) == 2:
+        return True  # "the '90 shooting"
+    return "," not in c.word and "." not in c.word and len(c.word) == 4 and 1800 <= c.value <= 2100
+
+
+def _leading_zero(c: _Candidate) -> bool:
+    plain = c.word.replace(",", "")
+    return len(plain) > 1 and plain[0] == "0" and "." not in plain
+
+
+def _digit_groups(c: _Candidate) -> bool:
+    """ "555 0134": digit groups a space apart, a phone number or code."""
+    tokens, after = c.tokens, c.after
+    return (
+        after < len(tokens)
+        and c.at(after)[:1].isdigit()
+        and tokens[after][1] <= tokens[after - 1][2] + 1
+    )
+
+
+def _date(c: _Candidate) -> bool:
+    """ "August 6", "6 August", "the 6th of August", "Feb. 25"."""
+    return (
+        c.prev in _MONTHS
+        or c.nxt in _MONTHS
+        or (c.nxt == "of" and c.at(c.after + 1) in _MONTHS)
+        or (c.prev == "." and c.at(c.index - 2) in _MONTHS)
+    )
+
+
+def _age(c: _Candidate) -> bool:
+    """ "a 20-year-old", "aged 20", "a 47-year old", "Danielle Lucero, 26, died", "ages 19
+    and 41"."""
+    low, after, i = c.low, c.after, c.index
+    if c.prev in ("aged", "age", "ages") or c.nxt in _AGE_WORDS:
+        return True
+    if c.nxt == "-" and c.at(after + 1) in _AGE_WORDS:
+        return True
+    if (
+        c.nxt in ("-", "year", "years")
+        and c.at(after + (1 if c.nxt == "-" else 0)) in ("year", "years")
+        and c.at(after + (2 if c.nxt == "-" else 1)) == "old"
+    ):
+        return True
+    # An age set off by commas; at a sentence end only after a name ("for Jordan Clay, 20.").
+    if c.is_digits and c.prev == "," and c.value < 120:
+        if c.nxt in (",", ";", ")"):
+            return True
+        if c.nxt in (".", "") and i > 1 and c.tokens[i - 2][0][:1].isupper():
+            return True
+    if c.prev in (",", "and"):
+        back = i - 1
+        while back > max(0, i - 8) and (low[back] in (",", "and") or low[back].isdigit()):
+            back -= 1
+        if low[back] in ("ages", "aged"):
+            return True
+    return False
+
+
+def _tenure(c: _Candidate) -> bool:
+    """ "a 16-year veteran", "a 20-year sentence", "a three-month inquiry": a span of time
+    used as an adjective."""
+    return c.nxt == "-" and c.at(c.after + 1) in _TIME_UNITS
+
+
+def _label(c: _Candidate) -> bool:
+    """ "stage nine", "game 7", "route 66", "Source 1", "Flight 17": a number naming a thing.
+    In a headline written in title case every word is capitalised, so there only the label
+    words count ("Killed 1 and Injured 4" is two figures)."""
+    if c.prev in _LABEL_WORDS or (c.is_digits and c.prev in _GALLERY):
+        return True
+    tokens, i = c.tokens, c.index
+    return (
+        c.is_digits
+        and not c.headline
+        and i > 1
+        and tokens[i - 1][0][:1].isupper()
+        and tokens[i - 1][0].isalpha()
+        and c.prev not in ("about", "around", "some", "nearly", "almost", "over", "up")
+    )
+
+
+def _model_name(c: _Candidate) -> bool:
+    """ "K-9", "AR-15", "Su-25", "COVID-19": letters, a hyphen and the number, written as one."""
+    tokens, i = c.tokens, c.index
+    return (
+        i > 1
+        and c.prev == "-"
+        and c.glued_before()
+        and tokens[i - 2][2] == tokens[i - 1][1]
+        and tokens[i - 2][0][-1:].isalpha()
+    )
+
+
+def _gallery(c: _Candidate) -> bool:
+    """ "Image 5 of 16", "photo 3 of 12", "1 / 2": a position in a gallery or a page list."""
+    if c.prev == "of" and c.at(c.index - 2)[:1].isdigit() and c.at(c.index - 3) in _GALLERY:
+        return True
+    if c.prev == "/" and c.at(c.index - 2)[:1].isdigit():
+        return True
+    return c.nxt == "/" and c.at(c.after + 1)[:1].isdigit()
+
+
+def _clock(c: _Candidate) -> bool:
+    """ "pronounced dead at 5", "until 11 on Sunday": a time of day without am/pm."""
+    if c.prev not in ("at", "until", "till") or c.value > 24 or c.value != int(c.value):
+        return False
+    return not c.nxt or not c.nxt[0].isalpha() or c.nxt in _THING_STOP
+
+
+def _magnitude(c: _Candidate) -> _Figure | None:
+    """ "A magnitude 6.1 quake", "a 6.1-magnitude earthquake", "magnitude-7": the event's own
+    measure. Its interval is what the written precision allows: 6.1 is [6.05, 6.15]."""
+    if not c.is_digits or c.value >= 10:
+        return None
+    first = c.index
+    if c.prev == "magnitude":
+        first = c.index - 1
+    elif c.prev == "-" and c.at(c.index - 2) == "magnitude":
+        first = c.index - 2
+    elif not (c.nxt == "magnitude" or (c.nxt == "-" and c.at(c.after + 1) == "magnitude")):
+        return None
+    decimals = len(c.word.partition(".")[2])
+    half = 0.5 * 10.0**-decimals
+    return _Figure(
+        first=first,
+        number_end=c.after,
+        last=c.after - 1,
+        low=round(c.value - half, 6),
+        high=round(c.value + half, 6),
+        qualifier="approximate" if decimals == 0 else "exact",
+        thing_words=["magnitude"],
+        thing_key="magnitude",
+        action="measured",
+        fixed_action="measured",
+        number_at=c.index,
+        kind="magnitude",
+    )
+
+
+# Numbers that are not counts, each with the reason it is refused (tests/unit has a row per
+# reason). They are checked before the figure's range, qualifier and noun are read.
+NOT_A_COUNT: tuple[tuple[str, Callable[[_Candidate], bool]], ...] = (
+    ("money", lambda c: c.prev in _CURRENCY),
+    ("percentage", lambda c: c.nxt in ("%", "per", "percent")),
+    ("clock_time", lambda c: c.nxt in _CLOCK or _clock(c)),
+    ("citation", lambda c: c.prev == "[" and c.nxt == "]"),
+    ("model_name", _model_name),
+    ("glued_to_word", lambda c: c.is_digits and _glued_to_word(c)),
+    ("year", lambda c: c.is_digits and _year(c)),
+    ("id_or_code", lambda c: c.is_digits and _leading_zero(c)),
+    ("phone", lambda c: c.is_digits and _digit_groups(c)),
+    ("date", _date),
+    ("age", _age),
+    ("tenure", _tenure),
+    ("address", lambda c: c.nxt == "block"),
+    ("kinship", lambda c: c.prev == "of" and c.at(c.index - 2) in _KIN),
+    ("gallery", _gallery),
+    ("label", _label),
+)
 
 
 @dataclass
@@ -308,6 +540,61 @@ class _Figure:
     fixed_action: str | None = None
     # Token span of the verb a singular figure used: no other figure may take that verb.
     verb: tuple[int, int] = (-1, -1)
+    number_at: int = -1  # first token of the number itself (after any qualifier)
+    vague: bool = False
+    word_number: bool = False
+    # "number", "zero" ("no deaths"), "singular" ("a man was killed"), "magnitude".
+    kind: str = "number"
+    refers_back: bool = False  # "dozens of these attacks": counts what came before
+
+    def __post_init__(self) -> None:
+        if self.number_at < 0:
+            self.number_at = self.first
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One number the finder looked at and what became of it (for benchmarks and debugging)."""
+
+    section: Section
+    start: int  # offset of the number in the cleaned text (in the title for section "title")
+    surface: str
+    decision: Decision
+    decided_by: str
+    site: Site | None
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A figure read but not yet decided: its site and the Count fields already known."""
+
+    figure: _Figure
+    site: Site
+    number: Token
+    count: dict[str, Any]
+
+
+@dataclass
+class _ArticleState:
+    """What the finder carries from sentence to sentence of one article."""
+
+    pending: list[_Pending] = field(default_factory=list)
+    previous: _Figure | None = None
+    last_claimant: str | None = None
+    # (action, thing) -> intervals already counted in this article.
+    values: dict[tuple[str | None, str | None], list[tuple[float | None, float | None]]] = field(
+        default_factory=dict
+    )
+    # The last countable thing the article spoke of ("drones") and the last place named.
+    referent: str | None = None
+    referent_place: str | None = None
+
+    def remember_referents(self, things: list[str], spans: list[tuple[int, int, str]]) -> None:
+        for key in things:
+            if key not in _EVENT_NOUNS and key not in _PEOPLE_KEYS:
+                self.referent = key
+        if spans:
+            self.referent_place = spans[-1][2]
 
 
 def _round(value: float | None) -> float | None:
@@ -319,75 +606,223 @@ class FigureFinder:
 
     def __init__(self, lexicon: Lexicon) -> None:
         self._lex = lexicon
+        self._model = lexicon.role_model
 
     def find(
         self,
         text: str,
         sentences: list[tuple[int, int, list[Token]]],
         place_spans: list[tuple[int, int, str]],
+        title: str = "",
+        title_tokens: list[Token] | None = None,
+        trace: list[Mention] | None = None,
     ) -> list[Count]:
-        counts: list[Count] = []
+        """Every figure claim of an article, each with its role decided once.
+
+        The title is read first (section "title"; its offsets are into the title), then the
+        body (the first sentences with words in them are the lead). `trace`, when given,
+        receives every number looked at, counted or not, with what decided it.
+        """
+        state = _ArticleState()
+        if title and title_tokens:
+            self._sentence(title, 0, len(title), title_tokens, [], [], "title", 0, state, trace)
+        state.previous = None
         place_starts = [span[0] for span in place_spans]
-        previous: _Figure | None = None
-        last_claimant: str | None = None
+        index = 0
         for start, end, tokens in sentences:
-            if len(counts) >= MAX_COUNTS:
+            if len(state.pending) >= MAX_COUNTS:
                 break
-            low = [t[0].lower() for t in tokens]
-            if (
-                _ANY_DIGIT.search(text, start, end) is None
-                and _NUMBERISH.isdisjoint(low)
-                and _ZERO_WORDS.isdisjoint(low)
-                and _SINGLE_PEOPLE.isdisjoint(low)
-            ):
+            section: Section = "lead" if index < LEAD_SENTENCES else "body"
+            if len(tokens) >= 4:
+                index += 1
+            self._sentence(
+                text, start, end, tokens, place_spans, place_starts, section, index, state, trace
+            )
+        return self._decide(state, trace)
+
+    def _decide(self, state: _ArticleState, trace: list[Mention] | None) -> list[Count]:
+        """Decide every figure's role once the whole article is read: whether a value is the
+        largest the article gives for its action, or the one its title gives, is evidence."""
+        largest: dict[str | None, float] = {}
+        in_title: dict[str | None, set[tuple[float | None, float | None]]] = {}
+        firsts: dict[str | None, int] = {}
+        for index, pending in enumerate(state.pending):
+            site = pending.site
+            value = site.high_value if site.high_value is not None else site.low_value or 0.0
+            largest[site.action] = max(largest.get(site.action, 0.0), value)
+            firsts.setdefault(site.action, index)
+            if site.section == "title":
+                in_title.setdefault(site.action, set()).add((site.low_value, site.high_value))
+        counts: list[Count] = []
+        for index, pending in enumerate(state.pending):
+            site = pending.site
+            value = site.high_value if site.high_value is not None else site.low_value or 0.0
+            site = replace(
+                site,
+                largest=value >= largest.get(site.action, 0.0),
+                first_for_action=firsts.get(site.action) == index,
+                title_value=(site.low_value, site.high_value) in in_title.get(site.action, set())
+                and site.section != "title",
+            )
+            decision, decided_by = _decide_kind(pending.figure.kind, site, self._model)
+            if trace is not None:
+                trace.append(Mention(site.section, pending.number[1], pending.number[0],
+                                     decision, decided_by, site))  # fmt: skip
+            if decision == "not_count":
                 continue
-            figures = self._figures(tokens, low)
-            singles = self._singulars(low, figures)
-            if not figures and not singles:
+            counts.append(
+                Count(
+                    **pending.count,
+                    role=decision,
+                    decided_by=decided_by,
+                    period=period_of(site),
+                    revised=revised(site),
+                )
+            )
+        return counts
+
+    def _sentence(
+        self,
+        text: str,
+        start: int,
+        end: int,
+        tokens: list[Token],
+        place_spans: list[tuple[int, int, str]],
+        place_starts: list[int],
+        section: Section,
+        sentence_index: int,
+        state: _ArticleState,
+        trace: list[Mention] | None,
+    ) -> None:
+        low = [t[0].lower() for t in tokens]
+        things_here = [self._lex.things[w] for w in low if w in self._lex.things]
+        spans = self._sentence_places(place_spans, place_starts, start, end)
+        if (
+            _ANY_DIGIT.search(text, start, end) is None
+            and _NUMBERISH.isdisjoint(low)
+            and _ZERO_WORDS.isdisjoint(low)
+            and _SINGLE_PEOPLE.isdisjoint(low)
+        ):
+            state.remember_referents(things_here, spans)
+            return
+        rejected: list[tuple[int, str]] = []
+        headline = section == "title" or _title_case(tokens)
+        figures = self._figures(tokens, low, rejected, headline)
+        if trace is not None:
+            for at, reason in rejected:
+                trace.append(Mention(section, tokens[at][1], tokens[at][0], "not_count",
+                                     f"rule:{reason}", None))  # fmt: skip
+        singles = self._singulars(low, figures)
+        if not figures and not singles:
+            state.remember_referents(things_here, spans)
+            return
+        used = {i for single in singles for i in range(*single.verb)}
+        self._assign_actions(low, figures, used)
+        for figure in figures:
+            if figure.fixed_action is not None:
+                figure.action = figure.fixed_action
+        self._inherit(low, figures, state.previous)
+        referent_place = self._refer_back(low, figures, state)
+        if singles:
+            figures = sorted(figures + singles, key=lambda figure: figure.first)
+        sentence = text[start:end]
+        claims = _claims(sentence) if _SPEECH_HINT.search(sentence) else []
+        if claims and all(claim is None for _, claim in claims):
+            # "..., it said": the source named in the sentence before.
+            claims = [(position, state.last_claimant) for position, _ in claims]
+        named = [claim for _, claim in claims if claim]
+        if named:
+            state.last_claimant = named[-1]
+        # Clause ids and offsets only matter when a place is named in the sentence.
+        clauses = _clause_ids(tokens) if spans else []
+        token_starts = [t[1] for t in tokens] if spans else []
+        span_starts = [span[0] for span in spans]
+        quotes = _quote_depths(tokens)
+        for figure in figures:
+            if len(state.pending) >= MAX_COUNTS:
+                break
+            at = tokens[figure.first][1]
+            number = tokens[figure.number_at]
+            if figure.thing_key is None and figure.action is None:
+                if trace is not None:
+                    trace.append(Mention(section, number[1], number[0], "not_count",
+                                         "rule:nothing_counted", None))  # fmt: skip
                 continue
-            used = {i for single in singles for i in range(*single.verb)}
-            self._assign_actions(low, figures, used)
-            for figure in figures:
-                if figure.fixed_action is not None:
-                    figure.action = figure.fixed_action
-            self._inherit(low, figures, previous)
-            if singles:
-                figures = sorted(figures + singles, key=lambda figure: figure.first)
-            sentence = text[start:end]
-            claims = _claims(sentence) if _SPEECH_HINT.search(sentence) else []
-            if claims and all(claim is None for _, claim in claims):
-                # "..., it said": the source named in the sentence before.
-                claims = [(position, last_claimant) for position, _ in claims]
-            named = [claim for _, claim in claims if claim]
-            if named:
-                last_claimant = named[-1]
-            spans = self._sentence_places(place_spans, place_starts, start, end)
-            # Clause ids and offsets only matter when a place is named in the sentence.
-            clauses = _clause_ids(tokens) if spans else []
-            token_starts = [t[1] for t in tokens] if spans else []
-            span_starts = [span[0] for span in spans]
-            for figure in figures:
-                if figure.thing_key is None and figure.action is None:
-                    continue
-                counts.append(
-                    Count(
-                        text=text[tokens[figure.first][1] : tokens[figure.number_end - 1][2]],
+            claimant = _nearest_claim(claims, at - start, sentence)
+            key = (figure.action, figure.thing_key)
+            earlier = state.values.get(key, [])
+            site = Site(
+                low=tuple(low),
+                first=figure.first,
+                number_at=figure.number_at,
+                number_end=figure.number_end,
+                last=figure.last,
+                low_value=figure.low,
+                high_value=figure.high,
+                qualifier=figure.qualifier,
+                vague=figure.vague,
+                word_number=figure.word_number,
+                thing_key=figure.thing_key,
+                action=figure.action,
+                inherits=figure.inherits,
+                partitive=figure.partitive,
+                section=section,
+                sentence_index=sentence_index,
+                claimant=claimant is not None,
+                quoted=quotes[figure.first] % 2 == 1,
+                definite=figure.first > 0 and low[figure.first - 1] in _DEFINITE,
+                earlier_same=len(earlier),
+                earlier_equal=(figure.low, figure.high) in earlier,
+                earlier_larger=any(
+                    (hi if hi is not None else float("inf")) > (figure.high or 0.0)
+                    for _, hi in earlier
+                ),
+            )
+            state.values.setdefault(key, []).append((figure.low, figure.high))
+            place = _place_for(figure, tokens, token_starts, spans, span_starts, clauses)
+            state.pending.append(
+                _Pending(
+                    figure=figure,
+                    site=site,
+                    number=number,
+                    count=dict(
+                        text=text[at : tokens[figure.number_end - 1][2]],
                         low=_round(figure.low),
                         high=_round(figure.high),
                         qualifier=figure.qualifier,
                         thing=" ".join(figure.thing_words) or None,
                         thing_key=figure.thing_key,
                         action=figure.action,
-                        claimant=_nearest_claim(claims, tokens[figure.first][1] - start, sentence),
-                        place=_place_for(figure, tokens, token_starts, spans, span_starts, clauses),
+                        claimant=claimant,
+                        place=place or (referent_place if figure.refers_back else None),
                         sentence=sentence,
-                        start=tokens[figure.first][1],
-                    )
+                        start=at,
+                        section=section,
+                        perpetrator=_perpetrator(low, figure),
+                    ),
                 )
-                if len(counts) >= MAX_COUNTS:
-                    break
-            previous = figures[-1]
-        return counts
+            )
+        state.previous = figures[-1]
+        state.remember_referents(things_here, spans)
+
+    def _refer_back(
+        self, low: list[str], figures: list[_Figure], state: _ArticleState
+    ) -> str | None:
+        """ "Air defences thwarted dozens of these attacks": a figure whose noun is a general
+        event word introduced by "these"/"those"/"such" counts what the sentences before were
+        about (the drones), and takes their place. Returns that place for such figures."""
+        place: str | None = None
+        for figure in figures:
+            if figure.thing_key not in _EVENT_NOUNS or state.referent is None:
+                continue
+            between = low[figure.number_end : figure.last]
+            if not _DEMONSTRATIVES.intersection(between):
+                continue
+            figure.thing_words = [state.referent]
+            figure.thing_key = state.referent
+            figure.refers_back = True
+            place = state.referent_place
+        return place
 
     @staticmethod
     def _sentence_places(
@@ -453,6 +888,7 @@ class FigureFinder:
                     action=action,
                     fixed_action=action,
                     verb=verb,
+                    kind="singular",
                 )
             )
         return out
@@ -463,16 +899,24 @@ class FigureFinder:
         nxt = low[index + 1] if index + 1 < len(low) else ""
         if word == "nobody" or (word == "no" and nxt == "one"):
             end = index + 1 if word == "nobody" else index + 2
-            return _Figure(index, end, end - 1, 0.0, 0.0, "exact", ["people"], "person")
+            return _Figure(
+                index, end, end - 1, 0.0, 0.0, "exact", ["people"], "person", kind="zero"
+            )
         if word == "no" and nxt in _ZERO_NOUNS:
             thing, action = _ZERO_NOUNS[nxt]
             return _Figure(
                 index, index + 2, index + 1, 0.0, 0.0, "exact", [nxt], thing,
-                action=action, fixed_action=action,
+                action=action, fixed_action=action, kind="zero",
             )  # fmt: skip
         return None
 
-    def _figures(self, tokens: list[Token], low: list[str]) -> list[_Figure]:
+    def _figures(
+        self,
+        tokens: list[Token],
+        low: list[str],
+        rejected: list[tuple[int, str]] | None = None,
+        headline: bool = False,
+    ) -> list[_Figure]:
         figures: list[_Figure] = []
         count = len(tokens)
         # One comprehension finds the few tokens that can start a figure; the loop below
@@ -503,8 +947,10 @@ class FigureFinder:
                 index += 1
                 continue
             value, after, vague = parsed
-            figure = self._figure(tokens, low, index, value, after, vague)
-            if figure is None:
+            figure = self._figure(tokens, low, index, value, after, vague, headline)
+            if isinstance(figure, str):
+                if rejected is not None:
+                    rejected.append((index, figure))
                 index = max(after, index + 1)
                 continue
             figures.append(figure)
@@ -519,96 +965,24 @@ class FigureFinder:
         value: float,
         after: int,
         vague: tuple[float, float] | None,
-    ) -> _Figure | None:
+        headline: bool = False,
+    ) -> _Figure | str:
+        """The figure starting at tokens[index], or the named reason it is not a count."""
         lex = self._lex
         count = len(tokens)
         word = tokens[index][0]
         is_digits = word[0].isdigit()
         prev = low[index - 1] if index > 0 else ""
         nxt = low[after] if after < count else ""
-        # Money, percentages, clock times, glued units and ordinals ("5th", "9am", "20km").
-        if prev in _CURRENCY or nxt in ("%", "per", "percent") or nxt in _CLOCK:
-            return None
-        if is_digits:
-            if (
-                index > 0
-                and tokens[index - 1][2] == tokens[index][1]
-                and (tokens[index - 1][0][-1].isalnum() or tokens[index - 1][0] in ":./")
-            ):
-                return None
-            if (
-                after < count
-                and tokens[after][1] == tokens[after - 1][2]
-                and (
-                    tokens[after][0][0].isalnum()
-                    or (
-                        tokens[after][0] in ":./"
-                        and after + 1 < count
-                        and low[after + 1][:1].isdigit()
-                    )
-                )
-            ):
-                return None
-            plain = word.replace(",", "")
-            if "," not in word and "." not in word and len(word) == 4 and 1800 <= value <= 2100:
-                return None  # a year
-            if len(plain) > 1 and plain[0] == "0" and "." not in plain:
-                return None  # an id or phone fragment
-            if (
-                after < count
-                and low[after][:1].isdigit()
-                and tokens[after][1] <= (tokens[after - 1][2] + 1)
-            ):
-                return None  # digit groups separated by spaces: a phone number or code
-        # Dates: "August 6", "6 August".
-        if (
-            prev in _MONTHS
-            or nxt in _MONTHS
-            or (nxt == "of" and after + 1 < count and low[after + 1] in _MONTHS)
-        ):
-            return None
-        # Ages: "a 20-year-old man", "aged 20", and the split spelling "a 47-year old woman".
-        if (
-            prev in ("aged", "age", "ages")
-            or nxt in _AGE_WORDS
-            or (nxt == "-" and after + 1 < count and low[after + 1] in _AGE_WORDS)
-            or (
-                nxt in ("-", "year", "years")
-                and after + 2 < count
-                and low[after + (1 if nxt == "-" else 0)] in ("year", "years")
-                and low[after + (2 if nxt == "-" else 1)] == "old"
-            )
-        ):
-            return None
-        # A year written short: "the '90 shooting".
-        if prev in ("'", "’") and is_digits and len(word) == 2:
-            return None
-        # "Danielle Lucero, 26, died", "a student, 20, who": an age set off by commas; at the
-        # end of a sentence only after a name ("a warrant for Jordan Clay, 20.").
-        if is_digits and prev == "," and value < 120:
-            if nxt in (",", ";", ")"):
-                return None
-            if nxt in (".", "") and index > 1 and tokens[index - 2][0][:1].isupper():
-                return None
-        # "ages 19 and 41", "aged 36, 45 and 50": every number of the list is an age.
-        if prev in (",", "and"):
-            back = index - 1
-            while back > max(0, index - 8) and (low[back] in (",", "and") or low[back].isdigit()):
-                back -= 1
-            if low[back] in ("ages", "aged"):
-                return None
-        if nxt == "block":
-            return None  # "the 13500 block of Cerise Avenue": an address
-        if prev in _LABEL_WORDS:
-            return None  # "stage nine", "magnitude 6.1", "game 7", "route 66"
-        # Labels: "Source 1", "Flight 17" - a number straight after a capitalised word.
-        if (
-            index > 1
-            and tokens[index - 1][0][:1].isupper()
-            and tokens[index - 1][0].isalpha()
-            and prev not in ("about", "around", "some", "nearly", "almost", "over", "up")
-        ):
-            return None
+        site = _Candidate(
+            tokens, low, index, after, value, word, prev, nxt, is_digits, headline
+        )
+        magnitude = _magnitude(site)
+        if magnitude is not None:
+            return magnitude
+        for reason, refuses in NOT_A_COUNT:
+            if refuses(site):
+                return reason
 
         # Ranges: "10-20", "10 to 20", "two or three", "between 10 and 20".
         first = index
@@ -629,11 +1003,11 @@ class FigureFinder:
             window = low[max(0, index - 3) : index]
             tail = low[number_end] if number_end < count else ""
             if any(w in _SCORE_PREV for w in window) or tail in _SCORE_NEXT:
-                return None
+                return "score"
             a_text, b_text = word.replace(",", ""), tokens[number_end - 1][0].replace(",", "")
             digits = len(a_text) + len(b_text)
             if is_digits and a_text.isdigit() and b_text.isdigit() and digits >= 7:
-                return None  # "555-1234"
+                return "phone"  # "555-1234"
             if high_value < value:
                 high_value = None
                 number_end = after
@@ -662,28 +1036,37 @@ class FigureFinder:
         # Streets: "10 Downing Street".
         for look in range(number_end, min(number_end + 3, count)):
             if low[look] in _STREET and tokens[look][0][:1].isupper():
-                return None
+                return "street_number"
             if not tokens[look][0][:1].isupper():
                 break
 
         thing_words, last = self._thing(tokens, low, number_end)
         head = thing_words[-1].lower().rstrip("'s") if thing_words else ""
+        # "20 km south" is a distance; "three barrel bombs" counts bombs (the head decides).
+        lone = len(thing_words) <= 1 or not thing_words[-1].lower().endswith("s")
         if thing_words and (
-            thing_words[0].lower() in lex.units
-            or thing_words[0].lower() in lex.durations
+            (lone and thing_words[0].lower() in lex.units)
+            or (lone and thing_words[0].lower() in lex.durations)
             or head in lex.units
             or head in lex.durations
             or head in _MONTHS
         ):
-            return None
+            return "unit_or_duration"
         if number_end < count and (
             low[number_end] in lex.units or low[number_end] in lex.durations
         ):
-            return None
+            return "unit_or_duration"
+        if head in _LEGAL:
+            return "legal_count"  # "two counts of murder", "three felony charges"
+        if first >= 2 and low[first - 1] == "of" and low[first - 2] in _SIZE_NOUNS:
+            return "size"  # "a town of about 4,500", "a population of 2 million"
+        if first >= 2 and low[first - 2 : first] == ["home", "to"]:
+            return "size"
         if value == 1 and high_value is None and (not thing_words or nxt == "of"):
-            return None  # "one of the ...", "no one"
-        if not is_digits and vague is None and qualifier_kind is None and prev in _DEFINITE:
-            return None  # "the two nations", "both three" - a reference back, not a claim
+            # "one of the ...", "no one" - but "killed one and injured four" counts.
+            counted = self._action_before(low, index) or self._action_at_safe(low, number_end)
+            if nxt == "of" or not counted:
+                return "pronoun_one"
         thing_key = _thing_key(thing_words[-1], lex.things) if thing_words else None
         crowd: str | None = None
         if not thing_words and first >= 2 and low[first - 1] in ("at", "of"):
@@ -714,6 +1097,9 @@ class FigureFinder:
             thing_words=thing_words,
             thing_key=thing_key,
             fixed_action=crowd,
+            number_at=index,
+            vague=vague is not None,
+            word_number=not is_digits,
         )
 
     def _thing(self, tokens: list[Token], low: list[str], index: int) -> tuple[list[str], int]:
@@ -748,6 +1134,20 @@ class FigureFinder:
         return words, last
 
     # -- actions -----------------------------------------------------------------------------
+
+    def _action_before(self, low: list[str], index: int) -> bool:
+        """Whether an action phrase ends right before tokens[index] ("killed one")."""
+        for back in range(max(0, index - 3), index):
+            found = self._action_at(low, back)
+            if found is not None and back + found[0] == index:
+                return True
+        return False
+
+    def _action_at_safe(self, low: list[str], index: int) -> bool:
+        """Whether an action phrase starts at tokens[index] (or after "was"/"were")."""
+        if index < len(low) and low[index] in ("was", "were", "is", "are"):
+            index += 1
+        return index < len(low) and self._action_at(low, index) is not None
 
     def _action_at(self, low: list[str], index: int) -> tuple[int, str] | None:
         options = self._lex.actions.get(low[index])
@@ -1043,3 +1443,53 @@ def _parse_number(
     if not consumed:
         return None
     return total + current, position, None
+
+
+def _quote_depths(tokens: list[Token]) -> list[int]:
+    """How many double quotes stand before each token: odd means inside a quotation."""
+    depths: list[int] = []
+    seen = 0
+    for word, _, _ in tokens:
+        depths.append(seen)
+        if word == '"':
+            seen += 1
+    return depths
+
+
+def _perpetrator(low: list[str], figure: _Figure) -> Perpetrator | None:
+    """ "Four dead, including the gunman" counts him; "three killed besides the shooter" and
+    "three victims and the gunman" do not. None when the sentence does not say."""
+    if figure.action not in ("killed", "injured", "shot"):
+        return None
+    window = low[figure.number_end : figure.last + 10]
+    for i, word in enumerate(window):
+        if word not in _ATTACKERS:
+            continue
+        before = window[max(0, i - 3) : i]
+        if "not" in before or _PERP_OUT.intersection(before) or before[-2:] == ["in", "addition"]:
+            return "excluded"
+        if "including" in before or "among" in before:
+            return "included"
+        if before[-2:] in (["and", "the"], ["as", "well"]) or before[-1:] == ["and"]:
+            return "excluded"
+    return None
+
+
+def _decide_kind(kind: str, site: Site, model: RoleModel) -> tuple[Decision, str]:
+    """Figures the phrase itself settles skip the scorer: "a man was killed" is one victim,
+    not the event's count; a magnitude is the event's own measure; "no deaths" is a total of
+    zero unless a named rule (a period, an intent) says otherwise."""
+    if kind == "singular":
+        return "subgroup", "rule:singular"
+    if kind == "magnitude":
+        return "total", "rule:magnitude"
+    if kind == "zero":
+        decision, decided_by = decide(site, NO_MODEL)
+        return decision, decided_by if decided_by != "model" else "rule:zero"
+    return decide(site, model)
+
+
+def _title_case(tokens: list[Token]) -> bool:
+    """A headline-style sentence: nearly every longer word starts with a capital."""
+    words = [word for word, _, _ in tokens if len(word) > 3 and word.isalpha()]
+    return len(words) >= 3 and sum(word[0].isupper() for word in words) >= 0.8 * len(words)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Final
@@ -22,48 +21,38 @@ from topics import Alert
 
 KIND: Final = "figures.inconsistent"
 
-# A sentence that breaks down the figure before it: "Of those, 55 were shot down…".
-_BREAKDOWN = re.compile(r"^\W*(?:of (?:those|them|these|which)|among them)\b", re.IGNORECASE)
-# "…destroyed 35 drones, including 20 over Kursk and 11 over Bryansk": parts in one sentence.
-_INCLUDING = re.compile(r"\b(?:including|of which|among them)\b", re.IGNORECASE)
-# How far a breakdown sentence may follow its whole (characters of cleaned text).
+# How far a breakdown may follow its whole (characters of cleaned text).
 _NEXT_SENTENCE = 600
-
-
-def _offset_in_sentence(claim: Claim) -> int:
-    """Where the figure stands in its sentence (-1 when its text is not found there)."""
-    return claim.count.sentence.find(claim.count.text)
+# Roles a breakdown's items take: "of those, 55 were shot down (part) and another 30 were
+# lost (increment: in addition to the 55)".
+_BREAKDOWN_ROLES = frozenset({"part", "increment", "subgroup"})
 
 
 def _parts_of(whole: Claim, claims: list[Claim]) -> list[Claim]:
     """Claims the article itself presents as a breakdown of `whole`.
 
-    Precision first: a part counts the same thing as the whole, stands after it, and is tied
-    to it by the text: the next sentence opens "Of those…", or the whole's own sentence goes on
-    "…, including …" with the parts after that word.
+    Precision first: extraction must have called the first of them a `part` (the text tied it
+    to a whole: "including", "of those"); the breakdown then runs on through the following
+    parts, increments and subgroups of the same thing, until another total of that thing or
+    the distance limit.
     """
-    sentence = whole.count.sentence
-    whole_at = _offset_in_sentence(whole)
-    sentence_start = whole.count.start - max(whole_at, 0)
-    including = _INCLUDING.search(sentence, max(whole_at, 0))
     parts: dict[int, Claim] = {}
+    started = False
     for c in claims:
-        if c.count.start <= whole.count.start or c.count.thing_key != whole.count.thing_key:
+        if c.count.start <= whole.count.start or c.count.section != whole.count.section:
             continue
-        if interval(c) == interval(whole) and c.count.text.lower() == whole.count.text.lower():
-            continue  # the same figure again (a scraped page repeating its own sentence)
+        if c.count.thing_key != whole.count.thing_key or c.count.start - whole.count.start > (
+            _NEXT_SENTENCE
+        ):
+            continue
+        if c.count.role == "total":
+            break
         if not same_thing(whole, c) or same_claimant(whole, c) is False:
             continue
-        if c.count.sentence == sentence and 0 <= c.count.start - sentence_start < len(sentence):
-            # The same sentence occurrence: a part only after "including" (or "of which").
-            at = c.count.start - sentence_start
-            if including is not None and at > including.start():
-                parts[c.count.start] = c
-        elif (
-            _BREAKDOWN.search(c.count.sentence)
-            and c.count.start - whole.count.start < _NEXT_SENTENCE
-            and c.count.start - sentence_start >= len(sentence)
-        ):
+        if not started and c.count.role != "part":
+            continue
+        if c.count.role in _BREAKDOWN_ROLES:
+            started = True
             parts[c.count.start] = c
     return [parts[k] for k in sorted(parts)]
 

