@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import accumulate
@@ -115,13 +116,33 @@ _NUMBERISH = frozenset(
 _LABEL_WORDS = frozenset(
     """stage game round chapter article section page number flight route highway interstate
     magnitude level category grade phase episode season week platform gate room exit unit
-    squad class no""".split()
+    squad class no precinct ward channel district apartment suite lot""".split()
 )
 _SINGLE_PEOPLE = frozenset(
     """man woman boy girl teen teenager child baby toddler person suspect victim officer
     driver passenger student worker resident gunman shooter motorist pedestrian cyclist
-    soldier civilian journalist deputy trooper bystander father mother son daughter""".split()
+    soldier civilian journalist deputy trooper bystander father mother son daughter infant
+    wife husband girlfriend boyfriend friend brother sister nephew niece cousin uncle aunt
+    grandson granddaughter grandmother grandfather stepson stepdaughter fiancee fiance
+    roommate neighbor neighbour clerk employee customer guard owner""".split()
 )
+_MULTIPLES = {"double": 2.0, "triple": 3.0, "quadruple": 4.0, "quintuple": 5.0}
+_KILLINGS = frozenset(
+    "homicide homicides murder murders killing killings slaying slayings fatality".split()
+)
+# What a named person's singular figure may say happened to them.
+_PERSON_ACTIONS = frozenset({"killed", "injured", "shot", "arrested"})
+_NOT_NAMES = frozenset(
+    """police the a an this that these those he she they it we i you his her their its our
+    monday tuesday wednesday thursday friday saturday sunday january february march april
+    may june july august september october november december mr mrs ms dr sheriff officer
+    officers deputies chief county city state news""".split()
+)
+# "his wife", "their son": a determiner that introduces one known person.
+_ONE_PERSON_DETERMINERS = frozenset({"a", "an", "his", "her", "their"})
+# Verbs that say what happened to their subject: "a man died" (but "a man shot..." is the
+# shooter, so no other verb after the noun counts).
+_INTRANSITIVE_DEATH = frozenset({"died", "dies", "perished", "drowned", "succumbed"})
 # "No deaths were reported": the noun carries the action.
 _ZERO_NOUNS: dict[str, tuple[str, str]] = {
     "deaths": ("death", "killed"),
@@ -317,6 +338,14 @@ _KIN = frozenset(
     stepmother""".split()
 )
 _GALLERY = frozenset("image images photo photos picture pictures slide video gallery item".split())
+_CALL_WORDS = frozenset(
+    "call calls called calling dial dialed dialled dialing dialling dispatcher operator".split()
+)
+# Page furniture counted: "212 comments", "(2 images)", "1,024 shares".
+_FURNITURE_COUNTS = frozenset(
+    """comment comments image images photo photos view views share shares like likes reply
+    replies follower followers subscriber subscribers video videos picture pictures""".split()
+)
 _TIME_UNITS = frozenset("year month week day hour minute decade century".split())
 
 
@@ -395,8 +424,10 @@ def _age(c: _Candidate) -> bool:
     low, after, i = c.low, c.after, c.index
     if c.prev in ("aged", "age", "ages") or c.nxt in _AGE_WORDS:
         return True
-    if c.nxt == "-" and c.at(after + 1) in _AGE_WORDS:
+    if c.nxt == "-" and (c.at(after + 1) in _AGE_WORDS or c.at(after + 1).startswith("year-old")):
         return True
+    if c.prev == "of" and c.at(i - 2) in _SINGLE_PEOPLE and not c.nxt[:1].isalpha():
+        return True  # "a girl of 9"
     if (
         c.nxt in ("-", "year", "years")
         and c.at(after + (1 if c.nxt == "-" else 0)) in ("year", "years")
@@ -416,6 +447,24 @@ def _age(c: _Candidate) -> bool:
         if low[back] in ("ages", "aged"):
             return True
     return False
+
+
+def _digit_code(c: _Candidate) -> bool:
+    """ "520-207-5012", "18-07-2016": three or more digit groups joined by hyphens."""
+    tokens, i = c.tokens, c.index
+
+    def joined(left: int) -> bool:  # tokens[left], "-", tokens[left + 2] written as one
+        return (
+            0 <= left
+            and left + 2 < len(tokens)
+            and tokens[left + 1][0] == "-"
+            and tokens[left][2] == tokens[left + 1][1]
+            and tokens[left + 1][2] == tokens[left + 2][1]
+            and tokens[left][0][:1].isdigit()
+            and tokens[left + 2][0][:1].isdigit()
+        )
+
+    return (joined(i) and joined(i + 2)) or (joined(i - 2) and (joined(i - 4) or joined(i)))
 
 
 def _tenure(c: _Candidate) -> bool:
@@ -516,6 +565,12 @@ NOT_A_COUNT: tuple[tuple[str, Callable[[_Candidate], bool]], ...] = (
     ("tenure", _tenure),
     ("address", lambda c: c.nxt == "block"),
     ("kinship", lambda c: c.prev == "of" and c.at(c.index - 2) in _KIN),
+    ("digit_code", _digit_code),
+    # "dialled 911", "a 999 call": an emergency number.
+    ("emergency_number", lambda c: c.word in ("911", "999", "112") and (
+        c.prev in _CALL_WORDS or c.nxt in _CALL_WORDS)),
+    # "Wave 3 News", "Channel 4 News": a station's name.
+    ("station", lambda c: c.after < len(c.tokens) and c.tokens[c.after][0] == "News"),
     ("gallery", _gallery),
     ("label", _label),
 )
@@ -645,26 +700,54 @@ class FigureFinder:
         largest the article gives for its action, or the one its title gives, is evidence."""
         largest: dict[str | None, float] = {}
         in_title: dict[str | None, set[tuple[float | None, float | None]]] = {}
+        title_high: dict[str | None, float] = {}
         firsts: dict[str | None, int] = {}
+        main_places: set[str] = set()
+        # Per action: how many singular victims ("a man was killed") and numeric figures.
+        numbers: Counter[str | None] = Counter()
+        first_single: dict[str | None, int] = {}
+        several: set[str | None] = set()
         for index, pending in enumerate(state.pending):
             site = pending.site
-            value = site.high_value if site.high_value is not None else site.low_value or 0.0
+            value = _value(site)
             largest[site.action] = max(largest.get(site.action, 0.0), value)
             firsts.setdefault(site.action, index)
             if site.section == "title":
                 in_title.setdefault(site.action, set()).add((site.low_value, site.high_value))
+                title_high[site.action] = max(title_high.get(site.action, 0.0), value)
+            if site.section != "body" and pending.count["place"]:
+                main_places.add(pending.count["place"])
+            kind = pending.figure.kind
+            if kind == "singular" and _another(site):
+                several.add(site.action)  # "a second man was killed": not one victim
+            elif kind == "singular":
+                first_single.setdefault(site.action, index)
+            elif kind == "number" and value > 1:
+                numbers[site.action] += 1
         counts: list[Count] = []
         for index, pending in enumerate(state.pending):
             site = pending.site
-            value = site.high_value if site.high_value is not None else site.low_value or 0.0
+            value = _value(site)
+            headline = title_high.get(site.action)
+            place = pending.count["place"]
             site = replace(
                 site,
+                other_place=bool(main_places and place and place not in main_places),
+                above_title=headline is not None and value > 3 * max(headline, 1.0),
+                below_title=headline is not None and value < headline,
                 largest=value >= largest.get(site.action, 0.0),
                 first_for_action=firsts.get(site.action) == index,
                 title_value=(site.low_value, site.high_value) in in_title.get(site.action, set())
                 and site.section != "title",
             )
-            decision, decided_by = _decide_kind(pending.figure.kind, site, self._model)
+            # The article's first single victim of an action stands for its toll when no other
+            # figure gives one and nothing says there was a second ("another man", "also").
+            lone = (
+                first_single.get(site.action) == index
+                and numbers[site.action] == 0
+                and site.action not in several
+            )
+            decision, decided_by = _decide_kind(pending.figure.kind, site, self._model, lone)
             if trace is not None:
                 trace.append(Mention(site.section, pending.number[1], pending.number[0],
                                      decision, decided_by, site))  # fmt: skip
@@ -702,6 +785,7 @@ class FigureFinder:
             and _NUMBERISH.isdisjoint(low)
             and _ZERO_WORDS.isdisjoint(low)
             and _SINGLE_PEOPLE.isdisjoint(low)
+            and "," not in low
         ):
             state.remember_referents(things_here, spans)
             return
@@ -712,7 +796,8 @@ class FigureFinder:
             for at, reason in rejected:
                 trace.append(Mention(section, tokens[at][1], tokens[at][0], "not_count",
                                      f"rule:{reason}", None))  # fmt: skip
-        singles = self._singulars(low, figures)
+        singles = self._singulars(low, figures, tokens)
+        figures = sorted(figures + self._multiple(low, figures), key=lambda f: f.first)
         if not figures and not singles:
             state.remember_referents(things_here, spans)
             return
@@ -834,45 +919,62 @@ class FigureFinder:
 
     # -- numbers -----------------------------------------------------------------------------
 
-    def _singulars(self, low: list[str], figures: list[_Figure]) -> list[_Figure]:
-        """ "A man was killed", "arrested a 34-year-old woman": one person, when the phrase
-        itself says what happened to them (a passive verb after, or the verb right before)."""
+    def _singulars(
+        self, low: list[str], figures: list[_Figure], tokens: list[Token] | None = None
+    ) -> list[_Figure]:
+        """One person, when the phrase itself says what happened to them: "a man was killed",
+        "a woman died", "arrested a 34-year-old woman", "killed his wife", "the victim died",
+        "Jordan Clay, 20, was shot"."""
         out: list[_Figure] = []
-        if _SINGLE_PEOPLE.isdisjoint(low) or ("a" not in low and "an" not in low):
-            return out
         taken = {i for figure in figures for i in range(figure.first, figure.last + 1)}
         count = len(low)
         for index, word in enumerate(low):
-            if word not in ("a", "an") or index in taken:
+            if index in taken:
                 continue
-            noun = index + 1
-            # Skip an age ("16-year-old") or one adjective ("young", "wounded").
-            if noun + 2 < count and low[noun][:1].isdigit() and low[noun + 1] == "-":
-                noun += 3 if low[noun + 2] in _AGE_WORDS else 0
-            if noun < count and low[noun] not in _SINGLE_PEOPLE and noun + 1 < count:
-                if low[noun].isalpha() and low[noun] not in _THING_STOP:
-                    noun += 1
-            if noun >= count or low[noun] not in _SINGLE_PEOPLE:
+            if word in _ONE_PERSON_DETERMINERS or word == "the":
+                noun = self._person_noun(low, index)
+                if noun is None:
+                    continue
+                # "the victim" refers to someone known: only what happened to them counts.
+                before_ok = word != "the"
+                after_ok = word in ("a", "an", "the")
+            elif (
+                tokens is not None
+                and word == ","
+                and index > 0
+                and index + 2 < count
+                and low[index + 1].isdigit()
+                and low[index + 2] == ","
+                and _is_name(tokens, index - 1)
+            ):
+                # "Jordan Clay, 20, was killed", "killing David Reyes, 11, and...": a named
+                # victim with an age; the verb may stand before the name.
+                noun, before_ok, after_ok = index + 2, False, True
+                name_start = index - 1
+                while name_start > 0 and _is_name(tokens, name_start - 1):
+                    name_start -= 1
+                action, verb = self._single_action(low, name_start, noun, True, True)
+                if action is not None and action in _PERSON_ACTIONS:
+                    out.append(_one_person(name_start, noun, action, verb))
                 continue
-            action: str | None = None
-            verb = (-1, -1)
-            after = noun + 1
-            if after + 1 < count and low[after] in ("who", "that") and low[after + 1] == "was":
-                after += 1
-            if after < count and low[after] in ("was", "is", "were"):
-                after += 1
-                if after < count and low[after] in ("also", "then", "later", "fatally"):
-                    after += 1
-                found = self._action_at(low, after) if after < count else None
-                if found is not None:
-                    action = found[1]
-                    verb = (after, after + found[0])
-            if action is None and index > 0:
-                for back in range(max(0, index - 3), index):
-                    found = self._action_at(low, back)
-                    if found is not None and back + found[0] == index:
-                        action = found[1]
-                        verb = (back, index)
+            elif (
+                tokens is not None
+                and index + 1 < count
+                and _is_name(tokens, index)
+                and _is_name(tokens, index + 1)
+                and (index == 0 or not _is_name(tokens, index - 1))
+            ):
+                # "Jacob Reyes was killed", "Ana Ortiz died": a full name and what happened.
+                end = index + 1
+                while end + 1 < count and _is_name(tokens, end + 1):
+                    end += 1
+                action, verb = self._single_action(low, index, end, False, True)
+                if action is not None and action in _PERSON_ACTIONS:
+                    out.append(_one_person(index, end, action, verb))
+                continue
+            else:
+                continue
+            action, verb = self._single_action(low, index, noun, before_ok, after_ok)
             if action is None:
                 continue
             out.append(
@@ -883,8 +985,10 @@ class FigureFinder:
                     low=1.0,
                     high=1.0,
                     qualifier="exact",
-                    thing_words=[low[noun]],
-                    thing_key=_thing_key(low[noun], self._lex.things),
+                    thing_words=[low[noun]] if low[noun] != "," else ["person"],
+                    thing_key=(
+                        _thing_key(low[noun], self._lex.things) if low[noun] != "," else "person"
+                    ),
                     action=action,
                     fixed_action=action,
                     verb=verb,
@@ -892,6 +996,70 @@ class FigureFinder:
                 )
             )
         return out
+
+    @staticmethod
+    def _multiple(low: list[str], figures: list[_Figure]) -> list[_Figure]:
+        """ "A double homicide", "the triple murder": two, three people killed."""
+        out: list[_Figure] = []
+        for index, word in enumerate(low[:-1]):
+            value = _MULTIPLES.get(word)
+            if value is not None and low[index + 1] in _KILLINGS:
+                out.append(
+                    _Figure(
+                        first=index,
+                        number_end=index + 1,
+                        last=index + 1,
+                        low=value,
+                        high=value,
+                        qualifier="exact",
+                        thing_words=[],
+                        thing_key=None,
+                        action="killed",
+                        fixed_action="killed",
+                        word_number=True,
+                    )
+                )
+        return out
+
+    def _person_noun(self, low: list[str], index: int) -> int | None:
+        """The person noun a determiner at `index` introduces, past an age or one adjective."""
+        count = len(low)
+        noun = index + 1
+        if noun + 2 < count and low[noun][:1].isdigit() and low[noun + 1] == "-":
+            noun += 3 if low[noun + 2] in _AGE_WORDS else 0
+        if noun < count and low[noun] not in _SINGLE_PEOPLE and noun + 1 < count:
+            if low[noun].isalpha() and low[noun] not in _THING_STOP:
+                noun += 1
+        if noun >= count or low[noun] not in _SINGLE_PEOPLE:
+            return None
+        return noun
+
+    def _single_action(
+        self, low: list[str], index: int, noun: int, before_ok: bool, after_ok: bool
+    ) -> tuple[str | None, tuple[int, int]]:
+        """What happened to one person: a passive verb or a death verb after the noun, or an
+        action verb right before the determiner ("killed his wife")."""
+        count = len(low)
+        after = noun + 1
+        if after + 1 < count and low[after] in ("who", "that") and low[after + 1] == "was":
+            after += 1
+        if after_ok and after < count and low[after] in ("was", "is", "were"):
+            after += 1
+            if after < count and low[after] in ("also", "then", "later", "fatally"):
+                after += 1
+            found = self._action_at(low, after) if after < count else None
+            if found is not None:
+                return found[1], (after, after + found[0])
+        elif after_ok and after < count and low[after] in _INTRANSITIVE_DEATH:
+            return "killed", (after, after + 1)
+        elif after_ok and after < count and low[after] == "dead":
+            return "killed", (after, after + 1)  # "left a teenage girl dead"
+        if before_ok and index > 0:
+            for back in range(max(0, index - 3), index):
+                found = self._action_at(low, back)
+                if found is not None and back + found[0] == index:
+                    return found[1], (back, index)
+        return None, (-1, -1)
 
     def _zero(self, low: list[str], index: int) -> _Figure | None:
         """ "No deaths", "no one", "nobody": a figure of zero."""
@@ -1058,6 +1226,8 @@ class FigureFinder:
             return "unit_or_duration"
         if head in _LEGAL:
             return "legal_count"  # "two counts of murder", "three felony charges"
+        if head in _FURNITURE_COUNTS:
+            return "page_furniture"  # "212 comments", "(2 images)"
         if first >= 2 and low[first - 1] == "of" and low[first - 2] in _SIZE_NOUNS:
             return "size"  # "a town of about 4,500", "a population of 2 million"
         if first >= 2 and low[first - 2 : first] == ["home", "to"]:
@@ -1475,12 +1645,15 @@ def _perpetrator(low: list[str], figure: _Figure) -> Perpetrator | None:
     return None
 
 
-def _decide_kind(kind: str, site: Site, model: RoleModel) -> tuple[Decision, str]:
-    """Figures the phrase itself settles skip the scorer: "a man was killed" is one victim,
-    not the event's count; a magnitude is the event's own measure; "no deaths" is a total of
-    zero unless a named rule (a period, an intent) says otherwise."""
+def _decide_kind(
+    kind: str, site: Site, model: RoleModel, lone: bool = False
+) -> tuple[Decision, str]:
+    """Figures the phrase itself settles skip the scorer: "a man was killed" is the event's
+    count (one) when it is the article's only victim of that action (`lone`), else one victim
+    among others; a magnitude is the event's own measure; "no deaths" is a total of zero
+    unless a named rule (an intent, a breakdown) says otherwise."""
     if kind == "singular":
-        return "subgroup", "rule:singular"
+        return ("total", "rule:lone_victim") if lone else ("subgroup", "rule:singular")
     if kind == "magnitude":
         return "total", "rule:magnitude"
     if kind == "zero":
@@ -1493,3 +1666,50 @@ def _title_case(tokens: list[Token]) -> bool:
     """A headline-style sentence: nearly every longer word starts with a capital."""
     words = [word for word, _, _ in tokens if len(word) > 3 and word.isalpha()]
     return len(words) >= 3 and sum(word[0].isupper() for word in words) >= 0.8 * len(words)
+
+
+def _value(site: Site) -> float:
+    """A figure's size for comparisons: its upper bound, else its lower bound."""
+    if site.high_value is not None:
+        return site.high_value
+    return site.low_value or 0.0
+
+
+def _is_name(tokens: list[Token], index: int) -> bool:
+    """Whether tokens[index] can be part of a person's name: a capitalised word that is not a
+    function word, a day or a title."""
+    word = tokens[index][0]
+    return (
+        len(word) > 1
+        and word[0].isupper()
+        and word.isalpha()
+        and not word.isupper()
+        and word.lower() not in _NOT_NAMES
+        and word.lower() not in _THING_STOP
+    )
+
+
+def _one_person(first: int, last: int, action: str, verb: tuple[int, int]) -> _Figure:
+    """A named person's singular figure."""
+    return _Figure(
+        first=first,
+        number_end=first + 1,
+        last=last,
+        low=1.0,
+        high=1.0,
+        qualifier="exact",
+        thing_words=["person"],
+        thing_key="person",
+        action=action,
+        fixed_action=action,
+        verb=verb,
+        kind="singular",
+    )
+
+
+_ANOTHER = frozenset({"another", "second", "third", "also", "other", "both"})
+
+
+def _another(site: Site) -> bool:
+    """ "Another man was killed", "a second woman", "was also shot": one more victim."""
+    return bool(_ANOTHER.intersection(site.low[max(0, site.first - 2) : site.last + 3]))

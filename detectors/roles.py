@@ -55,7 +55,8 @@ _CUES: Final[dict[str, frozenset[str]]] = {
     "tally": frozenset(
         """total totals tally tallies toll homicide homicides murders statistics rate record
         records annual annually yearly citywide nationwide statewide countrywide so-far
-        year-to-date cumulative overall figures monitor observatory since""".split()
+        year-to-date cumulative overall figures monitor observatory since war conflict
+        uprising revolution crisis each per every annually nationwide""".split()
     ),
     "period": frozenset(
         """year years month months week weeks weekend decade decades since
@@ -143,6 +144,12 @@ class Site:
     largest: bool = False
     first_for_action: bool = False
     title_value: bool = False
+    # Its place is named and is not where the title and lead's figures are.
+    other_place: bool = False
+    # Against the title's figure for the same action: far larger (a war-wide toll beside a
+    # strike's) or smaller (a subgroup).
+    above_title: bool = False
+    below_title: bool = False
 
 
 def clause(site: Site) -> tuple[int, int]:
@@ -239,6 +246,11 @@ CUE_RULES: Final[tuple[Rule, ...]] = (
 # -- features ---------------------------------------------------------------------------------
 
 
+def _year_in(words: tuple[str, ...]) -> bool:
+    """A year named in the clause ("in 2013", "the 1999 shooting"): often another period."""
+    return any(len(w) == 4 and w.isdigit() and 1900 <= int(w) <= 2099 for w in words)
+
+
 def _bucket(value: float | None) -> str:
     if value is None:
         return "none"
@@ -298,6 +310,10 @@ def features(site: Site) -> dict[str, float]:
         ("largest", site.largest),
         ("first_for_action", site.first_for_action),
         ("title_value", site.title_value),
+        ("other_place", site.other_place),
+        ("above_title", site.above_title),
+        ("below_title", site.below_title),
+        ("year_in_clause", _year_in(site.low[start:end])),
     ):
         if on:
             feats[flag] = 1.0
