@@ -11,7 +11,16 @@ from itertools import accumulate
 from typing import Any
 
 from detectors.lexicon import Lexicon
-from detectors.roles import NO_MODEL, Decision, RoleModel, Site, decide, period_of, revised
+from detectors.roles import (
+    CUE_RULES,
+    NO_MODEL,
+    Decision,
+    RoleModel,
+    Site,
+    decide,
+    period_of,
+    revised,
+)
 from topics.signatures import Count, Perpetrator, Qualifier, Section
 
 Token = tuple[str, int, int]
@@ -132,6 +141,7 @@ _KILLINGS = frozenset(
 )
 # What a named person's singular figure may say happened to them.
 _PERSON_ACTIONS = frozenset({"killed", "injured", "shot", "arrested"})
+_DETERMINERS = frozenset({"the", "a", "an", "this", "that"})
 _NOT_NAMES = frozenset(
     """police the a an this that these those he she they it we i you his her their its our
     monday tuesday wednesday thursday friday saturday sunday january february march april
@@ -252,6 +262,7 @@ _THING_STOP = frozenset(
     january february march april june july august september october november december
     morning afternoon evening night""".split()
 )
+_PASSIVE = frozenset({"was", "were", "is", "are", "been", "be"})
 _ANAPHORA = (
     ("of", "those"),
     ("of", "them"),
@@ -314,7 +325,8 @@ _EVENT_NOUNS = frozenset(
 )
 _DEMONSTRATIVES = frozenset({"these", "those", "such"})
 _PEOPLE_KEYS = frozenset(
-    "person child man woman civilian casualty troop fighter victim officer people".split()
+    """person child man woman civilian casualty troop fighter victim officer people boy girl
+    teen teenager student resident adult worker soldier elderly""".split()
 )
 _ATTACKERS = frozenset(
     """gunman shooter suspect attacker assailant bomber perpetrator killer gunmen shooters
@@ -428,6 +440,8 @@ def _age(c: _Candidate) -> bool:
         return True
     if c.prev == "of" and c.at(i - 2) in _SINGLE_PEOPLE and not c.nxt[:1].isalpha():
         return True  # "a girl of 9"
+    if c.nxt == "-" and c.at(after + 1) in ("and", "or", "to") and c.at(after + 2)[:1].isdigit():
+        return True  # "a 12- and 16-year-old": the first age of a pair
     if (
         c.nxt in ("-", "year", "years")
         and c.at(after + (1 if c.nxt == "-" else 0)) in ("year", "years")
@@ -465,6 +479,18 @@ def _digit_code(c: _Candidate) -> bool:
         )
 
     return (joined(i) and joined(i + 2)) or (joined(i - 2) and (joined(i - 4) or joined(i)))
+
+
+def _station(c: _Candidate) -> bool:
+    tokens, i = c.tokens, c.index
+    if c.after < len(tokens) and tokens[c.after][0] == "News":
+        return True
+    if c.prev == "news" and tokens[i - 1][0] == "News":
+        return True
+    before = tokens[i - 1][0] if i > 0 else ""
+    return c.is_digits and c.value < 100 and 2 <= len(before) <= 5 and before.isupper() and (
+        before.isalpha()
+    )
 
 
 def _tenure(c: _Candidate) -> bool:
@@ -569,8 +595,8 @@ NOT_A_COUNT: tuple[tuple[str, Callable[[_Candidate], bool]], ...] = (
     # "dialled 911", "a 999 call": an emergency number.
     ("emergency_number", lambda c: c.word in ("911", "999", "112") and (
         c.prev in _CALL_WORDS or c.nxt in _CALL_WORDS)),
-    # "Wave 3 News", "Channel 4 News": a station's name.
-    ("station", lambda c: c.after < len(c.tokens) and c.tokens[c.after][0] == "News"),
+    # "Wave 3 News", "FOX 12", "KSLA 12", "Action News 5": a broadcaster's name.
+    ("station", _station),
     ("gallery", _gallery),
     ("label", _label),
 )
@@ -627,6 +653,58 @@ class _Pending:
     site: Site
     number: Token
     count: dict[str, Any]
+    sentence_no: int  # the sentence's position in the article (title first)
+
+
+_BREAKDOWN = frozenset({"part", "increment", "subgroup"})
+
+
+def _whole_of(
+    role: str,
+    pending: _Pending,
+    counts: list[Count],
+    placed: list[tuple[_Pending, str, int | None]],
+) -> int | None:
+    """The index (in `counts`) of the total a breakdown figure belongs to, decided here so no
+    detector has to re-read the sentence.
+
+    A `part` belongs to the nearest total before it in its own sentence ("fifteen civilians,
+    among them 11 children"), or, when it opens its sentence, to the last total of the same
+    thing in the sentence before ("83 drones were launched. Of those, 55 were shot down").
+    An increment or subgroup belongs to that whole only when it follows such a part in the
+    same sentence and counts the same thing ("... and another 30 were lost"). A part of a part
+    ("three civilians, two of them elderly") belongs to no whole: nested shares are not added.
+    """
+    site = pending.site
+    opens = site.first <= 3
+    for k in range(len(placed) - 1, -1, -1):
+        other, other_role, other_whole = placed[k]
+        gap = pending.sentence_no - other.sentence_no
+        if gap > 1 or (gap == 1 and not (role == "part" and opens)):
+            return None
+        same_thing = _kin_things(other.site.thing_key, site.thing_key)
+        if gap == 0 and other_role == "part":
+            if role == "part" and "rule:of_them" in _cue_names(site):
+                return None  # "two of them": a share of that part, not of the whole
+            if other_whole is not None and other.site.thing_key == site.thing_key:
+                return other_whole
+            continue
+        if other_role != "total":
+            continue
+        if role == "part" and (gap == 0 or same_thing):
+            return k
+        return None
+    return None
+
+
+def _kin_things(a: str | None, b: str | None) -> bool:
+    """Whether two counted things can be a whole and its part: the same thing, or both people
+    ("civilians" and "children")."""
+    return a == b or (a in _PEOPLE_KEYS and b in _PEOPLE_KEYS)
+
+
+def _cue_names(site: Site) -> set[str]:
+    return {f"rule:{name}" for name, _, predicate in CUE_RULES if predicate(site)}
 
 
 @dataclass
@@ -640,6 +718,9 @@ class _ArticleState:
     values: dict[tuple[str | None, str | None], list[tuple[float | None, float | None]]] = field(
         default_factory=dict
     )
+    sentence_no: int = 0
+    # Content words of the title: the main event's vocabulary.
+    title_words: set[str] = field(default_factory=set)
     # The last countable thing the article spoke of ("drones") and the last place named.
     referent: str | None = None
     referent_place: str | None = None
@@ -679,6 +760,10 @@ class FigureFinder:
         receives every number looked at, counted or not, with what decided it.
         """
         state = _ArticleState()
+        if title_tokens:
+            state.title_words = {
+                w.lower() for w, _, _ in title_tokens if len(w) > 3 and w.isalpha()
+            } - _THING_STOP
         if title and title_tokens:
             self._sentence(title, 0, len(title), title_tokens, [], [], "title", 0, state, trace)
         state.previous = None
@@ -725,6 +810,8 @@ class FigureFinder:
             elif kind == "number" and value > 1:
                 numbers[site.action] += 1
         counts: list[Count] = []
+        # Each emitted count's pending figure, role and whole, in the order of `counts`.
+        placed: list[tuple[_Pending, str, int | None]] = []
         for index, pending in enumerate(state.pending):
             site = pending.site
             value = _value(site)
@@ -753,13 +840,22 @@ class FigureFinder:
                                      decision, decided_by, site))  # fmt: skip
             if decision == "not_count":
                 continue
+            fields = pending.count
+            if decided_by == "rule:lone_victim":
+                # "A man was killed" says at least one died; not that no one else did.
+                fields = {**fields, "low": 1.0, "high": None, "qualifier": "lower_bound"}
+            part_of = None
+            if decision in _BREAKDOWN:
+                part_of = _whole_of(decision, pending, counts, placed)
+            placed.append((pending, decision, part_of))
             counts.append(
                 Count(
-                    **pending.count,
+                    **fields,
                     role=decision,
                     decided_by=decided_by,
                     period=period_of(site),
                     revised=revised(site),
+                    part_of=part_of,
                 )
             )
         return counts
@@ -777,6 +873,7 @@ class FigureFinder:
         state: _ArticleState,
         trace: list[Mention] | None,
     ) -> None:
+        state.sentence_no += 1
         low = [t[0].lower() for t in tokens]
         things_here = [self._lex.things[w] for w in low if w in self._lex.things]
         spans = self._sentence_places(place_spans, place_starts, start, end)
@@ -856,6 +953,7 @@ class FigureFinder:
                 claimant=claimant is not None,
                 quoted=quotes[figure.first] % 2 == 1,
                 definite=figure.first > 0 and low[figure.first - 1] in _DEFINITE,
+                title_overlap=len(state.title_words.intersection(low)),
                 earlier_same=len(earlier),
                 earlier_equal=(figure.low, figure.high) in earlier,
                 earlier_larger=any(
@@ -870,6 +968,7 @@ class FigureFinder:
                     figure=figure,
                     site=site,
                     number=number,
+                    sentence_no=state.sentence_no,
                     count=dict(
                         text=text[at : tokens[figure.number_end - 1][2]],
                         low=_round(figure.low),
@@ -948,8 +1047,11 @@ class FigureFinder:
                 and _is_name(tokens, index - 1)
             ):
                 # "Jordan Clay, 20, was killed", "killing David Reyes, 11, and...": a named
-                # victim with an age; the verb may stand before the name.
+                # victim with an age; the verb may stand before the name. Not one of a list
+                # ("Ana Ruiz, 20, and Li Wu, 31, were killed").
                 noun, before_ok, after_ok = index + 2, False, True
+                if noun + 1 < count and low[noun + 1] in ("and", "were"):
+                    continue
                 name_start = index - 1
                 while name_start > 0 and _is_name(tokens, name_start - 1):
                     name_start -= 1
@@ -963,6 +1065,7 @@ class FigureFinder:
                 and _is_name(tokens, index)
                 and _is_name(tokens, index + 1)
                 and (index == 0 or not _is_name(tokens, index - 1))
+                and (index == 0 or low[index - 1] not in _DETERMINERS)
             ):
                 # "Jacob Reyes was killed", "Ana Ortiz died": a full name and what happened.
                 end = index + 1
@@ -1027,9 +1130,10 @@ class FigureFinder:
         noun = index + 1
         if noun + 2 < count and low[noun][:1].isdigit() and low[noun + 1] == "-":
             noun += 3 if low[noun + 2] in _AGE_WORDS else 0
-        if noun < count and low[noun] not in _SINGLE_PEOPLE and noun + 1 < count:
-            if low[noun].isalpha() and low[noun] not in _THING_STOP:
-                noun += 1
+        for _ in range(2):  # "a young man", "a popular nightclub owner"
+            if noun < count and low[noun] not in _SINGLE_PEOPLE and noun + 1 < count:
+                if low[noun].isalpha() and low[noun] not in _THING_STOP:
+                    noun += 1
         if noun >= count or low[noun] not in _SINGLE_PEOPLE:
             return None
         return noun
@@ -1368,6 +1472,10 @@ class FigureFinder:
                     continue
                 # Commas separate clauses softly: "..., injuring three" still works.
                 distance = (hi - lo) + 6 * sum(1 for k in range(lo, hi) if low[k] == ",")
+                if v_first > figure.last and low[v_first - 1] in _PASSIVE:
+                    # "...was killed and five others were wounded": the figure's own
+                    # predicate beats a verb of the clause before, at equal distance.
+                    distance -= 1
                 if distance <= MAX_ACTION_DISTANCE:
                     options.append((distance, candidate))
             if options:

@@ -21,40 +21,28 @@ from topics import Alert
 
 KIND: Final = "figures.inconsistent"
 
-# How far a breakdown may follow its whole (characters of cleaned text).
-_NEXT_SENTENCE = 600
-# Roles a breakdown's items take: "of those, 55 were shot down (part) and another 30 were
-# lost (increment: in addition to the 55)".
-_BREAKDOWN_ROLES = frozenset({"part", "increment", "subgroup"})
+# Actions whose figure holds others of different actions: of 83 launched, 55 shot down and
+# 30 lost; of eight shot, two died.
+_CONTAINERS = frozenset({"launched", "shot", "deployed", "fired"})
 
 
 def _parts_of(whole: Claim, claims: list[Claim]) -> list[Claim]:
-    """Claims the article itself presents as a breakdown of `whole`.
-
-    Precision first: extraction must have called the first of them a `part` (the text tied it
-    to a whole: "including", "of those"); the breakdown then runs on through the following
-    parts, increments and subgroups of the same thing, until another total of that thing or
-    the distance limit.
-    """
-    parts: dict[int, Claim] = {}
-    started = False
+    """Claims the article itself presents as a breakdown of `whole`: extraction linked each
+    to the total it breaks down ("including…", "of those, 55… and another 30…")."""
+    index = whole.claim_id.rpartition("#")[2]
+    parts: dict[tuple[str, float | None, float | None], Claim] = {}
     for c in claims:
-        if c.count.start <= whole.count.start or c.count.section != whole.count.section:
+        if c.count.part_of is None or str(c.count.part_of) != index:
             continue
-        if c.count.thing_key != whole.count.thing_key or c.count.start - whole.count.start > (
-            _NEXT_SENTENCE
-        ):
-            continue
-        if c.count.role == "total":
-            break
         if not same_thing(whole, c) or same_claimant(whole, c) is False:
             continue
-        if not started and c.count.role != "part":
-            continue
-        if c.count.role in _BREAKDOWN_ROLES:
-            started = True
-            parts[c.count.start] = c
-    return [parts[k] for k in sorted(parts)]
+        if c.count.action not in (None, whole.count.action) and whole.count.action not in (
+            _CONTAINERS
+        ):
+            continue  # "nine killed ... eight injured": another figure, not a share
+        # A scraped page repeating its own sentence repeats the part, not the breakdown.
+        parts.setdefault((c.count.sentence, c.count.low, c.count.high), c)
+    return list(parts.values())
 
 
 @dataclass(frozen=True)
@@ -62,8 +50,8 @@ class FigureInconsistencyDetector:
     """One alert per article whose breakdown of a figure exceeds the figure itself.
 
     The seed story's original says 83 drones were launched, 55 shot down and another 30 lost:
-    85 of 83. Only explicit breakdowns count ("Of those, …", "including …"), so two unrelated
-    figures in one article are never added up.
+    85 of 83. Only breakdowns extraction tied to their whole count (Count.part_of), so two
+    unrelated figures in one article are never added up.
     """
 
     def check(self, story: StorySnapshot) -> list[Finding]:

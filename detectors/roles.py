@@ -106,6 +106,7 @@ _PEOPLE: Final = frozenset(
     """person man woman child boy girl teen teenager victim officer civilian student
     resident troop fighter soldier worker casualty adult suspect protester""".split()
 )
+_PERFECT: Final = frozenset({"has", "have"})
 _HARD: Final = frozenset({";", "while", "whereas", "but", "although", "though"})
 # Tokens that end the stretch of words around a figure that features look at.
 _WINDOW = 4
@@ -150,6 +151,8 @@ class Site:
     # strike's) or smaller (a subgroup).
     above_title: bool = False
     below_title: bool = False
+    # Content words the figure's sentence shares with the title (the main event's words).
+    title_overlap: int = 0
 
 
 def clause(site: Site) -> tuple[int, int]:
@@ -208,6 +211,28 @@ def _more(site: Site) -> bool:
     return after in _MORE_AFTER or before in _MORE_BEFORE
 
 
+_ROUNDUP_WORDS: Final = frozenset(
+    """shootings stabbings incidents homicides killings separate unrelated citywide countywide
+    statewide nationwide""".split()
+)
+_ACROSS: Final = frozenset({"city", "county", "state", "country", "region", "town"})
+
+
+def _roundup(site: Site) -> bool:
+    """ "Eleven shot in separate shootings", "one of 9 killed in shootings across the city",
+    "8 dead in weekend violence": a figure that adds up several incidents."""
+    start, end = clause(site)
+    words = site.low[start:end]
+    if _ROUNDUP_WORDS.intersection(words):
+        return True
+    return any(
+        words[i] == "across" and words[i + 2] in _ACROSS for i in range(len(words) - 2)
+    ) or any(
+        words[i] == "weekend" and words[i + 1] in ("violence", "shootings")
+        for i in range(len(words) - 1)
+    )
+
+
 def _tally_period(site: Site) -> bool:
     """A period the figure counts over ("since 2011", "so far this year"): a tally."""
     return period_of(site) is not None
@@ -237,6 +262,7 @@ RULES: Final[tuple[Rule, ...]] = (
 # Rules too loose to decide alone ("two more" is often a new category, "since Friday" often
 # the event's own span): they are features, and the scorer learns what each is worth.
 CUE_RULES: Final[tuple[Rule, ...]] = (
+    ("roundup", "background", _roundup),
     ("of_them", "part", _of_them),
     ("more", "increment", _more),
     ("period", "background", _tally_period),
@@ -286,6 +312,8 @@ def features(site: Site) -> dict[str, float]:
         if predicate(site):
             feats[f"rule:{name}"] = 1.0
     feats[f"section={site.section}"] = 1.0
+    if site.section != "title":
+        feats[f"title_overlap={min(site.title_overlap, 3)}"] = 1.0
     feats[f"sentence={min(site.sentence_index, 5)}"] = 1.0
     feats[f"qualifier={site.qualifier}"] = 1.0
     feats[f"value={_bucket(site.low_value if site.low_value is not None else site.high_value)}"] = (
@@ -314,6 +342,8 @@ def features(site: Site) -> dict[str, float]:
         ("above_title", site.above_title),
         ("below_title", site.below_title),
         ("year_in_clause", _year_in(site.low[start:end])),
+        ("perfect_tense", bool(_PERFECT.intersection(site.low[start:end]))),
+        ("pluperfect", "had" in site.low[start:end]),
     ):
         if on:
             feats[flag] = 1.0

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 SIGNATURES = "signatures"
-# 2: Count gained role, period, section, decided_by, perpetrator and revised (what a figure means).
+# 2: Count gained role, period, section, decided_by, perpetrator, revised and part_of (what a figure means).
 SCHEMA_VERSION = 2
 
 ActorKind = Literal["person", "organisation", "country", "government", "group"]
@@ -84,6 +84,11 @@ class Count(_Record):
     )
     revised: bool = Field(
         default=False, description="Worded as a revision of an earlier figure ('rose to 12')."
+    )
+    part_of: int | None = Field(
+        default=None,
+        description="For a breakdown (part, or an increment/subgroup continuing one): the index "
+        "in this signature's counts of the total it breaks down.",
     )
 
 
