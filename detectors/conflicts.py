@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from detectors.figures import NATIONWIDE
 from detectors.story import Claim, Finding, StorySnapshot, stable_id
 from topics import Alert, ClaimEvidence
 from topics.alerts import AlertKind, Severity
@@ -233,7 +234,7 @@ def figure_groups(
         if key is None or not is_total(claim):
             continue
         keyed.append((claim, key))
-        if article_scope and key[2] is not None:
+        if article_scope and key[2] is not None and key[2] != NATIONWIDE:
             places[(claim.article_id, key[0], key[1])].add(key[2])
     groups: dict[FigureKey, list[Claim]] = defaultdict(list)
     for claim, key in keyed:

@@ -488,8 +488,12 @@ def _station(c: _Candidate) -> bool:
     if c.prev == "news" and tokens[i - 1][0] == "News":
         return True
     before = tokens[i - 1][0] if i > 0 else ""
-    return c.is_digits and c.value < 100 and 2 <= len(before) <= 5 and before.isupper() and (
-        before.isalpha()
+    return (
+        c.is_digits
+        and c.value < 100
+        and 2 <= len(before) <= 5
+        and before.isupper()
+        and (before.isalpha())
     )
 
 
@@ -593,8 +597,12 @@ NOT_A_COUNT: tuple[tuple[str, Callable[[_Candidate], bool]], ...] = (
     ("kinship", lambda c: c.prev == "of" and c.at(c.index - 2) in _KIN),
     ("digit_code", _digit_code),
     # "dialled 911", "a 999 call": an emergency number.
-    ("emergency_number", lambda c: c.word in ("911", "999", "112") and (
-        c.prev in _CALL_WORDS or c.nxt in _CALL_WORDS)),
+    (
+        "emergency_number",
+        lambda c: (
+            c.word in ("911", "999", "112") and (c.prev in _CALL_WORDS or c.nxt in _CALL_WORDS)
+        ),
+    ),
     # "Wave 3 News", "FOX 12", "KSLA 12", "Action News 5": a broadcaster's name.
     ("station", _station),
     ("gallery", _gallery),
@@ -657,6 +665,23 @@ class _Pending:
 
 
 _BREAKDOWN = frozenset({"part", "increment", "subgroup"})
+# The scope of a figure said to cover a whole country ("55 drones were shot down across the
+# country", "nationwide"): never the same figure as one city's.
+NATIONWIDE = "scope:nationwide"
+_COUNTRY_WORDS = frozenset({"country", "nation"})
+
+
+def _nationwide(site: Site) -> bool:
+    low = site.low
+    window = low[max(0, site.first - 6) : min(len(low), site.last + 8)]
+    if "nationwide" in window or "countrywide" in window:
+        return True
+    return any(
+        window[i] in ("across", "throughout")
+        and window[i + 1] == "the"
+        and window[i + 2] in _COUNTRY_WORDS
+        for i in range(len(window) - 2)
+    )
 
 
 def _whole_of(
@@ -699,8 +724,12 @@ def _whole_of(
 
 def _kin_things(a: str | None, b: str | None) -> bool:
     """Whether two counted things can be a whole and its part: the same thing, or both people
-    ("civilians" and "children")."""
-    return a == b or (a in _PEOPLE_KEYS and b in _PEOPLE_KEYS)
+    ("civilians" and "children", "his neighbour" and "three more people")."""
+    return a == b or (_is_people(a) and _is_people(b))
+
+
+def _is_people(thing: str | None) -> bool:
+    return thing in _PEOPLE_KEYS or thing in _SINGLE_PEOPLE
 
 
 def _cue_names(site: Site) -> set[str]:
@@ -834,13 +863,19 @@ class FigureFinder:
                 and numbers[site.action] == 0
                 and site.action not in several
             )
-            decision, decided_by = _decide_kind(pending.figure.kind, site, self._model, lone)
+            decision, decided_by = _decide_kind(
+                pending.figure.kind, site, self._model, lone, pending.figure.refers_back
+            )
+            if decided_by == "model" and _adds_to(site, state.pending[:index]):
+                decision, decided_by = "increment", "rule:more"
             if trace is not None:
                 trace.append(Mention(site.section, pending.number[1], pending.number[0],
                                      decision, decided_by, site))  # fmt: skip
             if decision == "not_count":
                 continue
             fields = pending.count
+            if fields["place"] is None and _nationwide(site):
+                fields = {**fields, "place": NATIONWIDE}
             if decided_by == "rule:lone_victim":
                 # "A man was killed" says at least one died; not that no one else did.
                 fields = {**fields, "low": 1.0, "high": None, "qualifier": "lower_bound"}
@@ -1246,9 +1281,7 @@ class FigureFinder:
         is_digits = word[0].isdigit()
         prev = low[index - 1] if index > 0 else ""
         nxt = low[after] if after < count else ""
-        site = _Candidate(
-            tokens, low, index, after, value, word, prev, nxt, is_digits, headline
-        )
+        site = _Candidate(tokens, low, index, after, value, word, prev, nxt, is_digits, headline)
         magnitude = _magnitude(site)
         if magnitude is not None:
             return magnitude
@@ -1383,6 +1416,13 @@ class FigureFinder:
             index += 1
             if index < count and low[index] in ("the", "these", "those", "them", "its", "their"):
                 index += 1
+        elif (
+            index + 1 < count
+            and low[index] in ("more", "other", "additional", "further", "extra")
+            and low[index + 1][:1].isalpha()
+            and low[index + 1] not in _THING_STOP
+        ):
+            index += 1  # "three more people", "two other men": the noun follows
         words: list[str] = []
         last = index - 1
         while index < count and len(words) < 4:
@@ -1754,7 +1794,7 @@ def _perpetrator(low: list[str], figure: _Figure) -> Perpetrator | None:
 
 
 def _decide_kind(
-    kind: str, site: Site, model: RoleModel, lone: bool = False
+    kind: str, site: Site, model: RoleModel, lone: bool = False, refers_back: bool = False
 ) -> tuple[Decision, str]:
     """Figures the phrase itself settles skip the scorer: "a man was killed" is the event's
     count (one) when it is the article's only victim of that action (`lone`), else one victim
@@ -1764,6 +1804,10 @@ def _decide_kind(
         return ("total", "rule:lone_victim") if lone else ("subgroup", "rule:singular")
     if kind == "magnitude":
         return "total", "rule:magnitude"
+    if refers_back:
+        # "Air defences thwarted dozens of these attacks": the story's own thing, counted again.
+        decision, decided_by = decide(site, NO_MODEL)
+        return decision, decided_by if decided_by != "model" else "rule:refers_back"
     if kind == "zero":
         decision, decided_by = decide(site, NO_MODEL)
         return decision, decided_by if decided_by != "model" else "rule:zero"
@@ -1821,3 +1865,23 @@ _ANOTHER = frozenset({"another", "second", "third", "also", "other", "both"})
 def _another(site: Site) -> bool:
     """ "Another man was killed", "a second woman", "was also shot": one more victim."""
     return bool(_ANOTHER.intersection(site.low[max(0, site.first - 2) : site.last + 3]))
+
+
+_GROWS_WITH = {"shot": {"killed", "injured"}, "killed": {"shot"}, "injured": {"shot"}}
+
+
+def _adds_to(site: Site, before: list[_Pending]) -> bool:
+    """ "…shot his neighbour, then killed three more people": "N more"/"another N" adds to a
+    figure the article already gave for the same kind of thing and action. With another
+    action it is a new figure ("ten killed and dozens more wounded")."""
+    low = site.low
+    after = low[site.number_end] if site.number_end < len(low) else ""
+    previous = low[site.first - 1] if site.first > 0 else ""
+    if after not in ("more", "additional", "further") and previous not in ("another", "further"):
+        return False
+    related = _GROWS_WITH.get(site.action or "", set()) | {site.action}
+    return any(
+        _kin_things(p.site.thing_key, site.thing_key) and p.site.action in related
+        for p in before
+        if p.site.action is not None
+    )

@@ -87,7 +87,10 @@ _PERIOD = re.compile(
     r"|in (?:19|20)\d\d\b"
     r"|in (?:january|february|march|april|may|june|july|august|september|october|november"
     r"|december) alone"
-    r"|year[- ]to[- ]date|to date)",
+    r"|year[- ]to[- ]date|to date"
+    # "from Friday evening to Sunday morning": a span of days, a roundup's period.
+    r"|from (?:early |late )?(?:mon|tues|wednes|thurs|fri|satur|sun)day(?: \w+)?"
+    r" (?:to|until|through) (?:early |late )?(?:mon|tues|wednes|thurs|fri|satur|sun)day)",
 )
 _INTENT_FRAMES: Final = (
     ("tried", "to"), ("trying", "to"), ("try", "to"), ("attempted", "to"), ("attempting", "to"),
@@ -204,6 +207,15 @@ def _of_them(site: Site) -> bool:
     return "of" in before and any(word in _OF_THEM for word in before)
 
 
+def _of_those_opening(site: Site) -> bool:
+    """ "Of those, 55 were shot down", "of which 12 were children": a share of the whole just
+    stated, introduced before the figure."""
+    before = site.low[max(0, site.first - 3) : site.first]
+    return len(before) >= 2 and "of" in before and bool(
+        {"those", "them", "these", "which", "whom"}.intersection(before)
+    )
+
+
 def _more(site: Site) -> bool:
     """ "Two more", "another 30", "a further five": an addition to an earlier figure."""
     after = site.low[site.number_end] if site.number_end < len(site.low) else ""
@@ -252,12 +264,20 @@ def revised(site: Site) -> bool:
     return ("reached" in before and "has" in before) or before[-2:] == ("up", "from")
 
 
+def _roundup_period(site: Site) -> bool:
+    """Several incidents over a period ("9 killed in shootings across the city from Friday to
+    Sunday"): both a roundup's words and a period in the clause."""
+    return _roundup(site) and _tally_period(site)
+
+
 Rule = tuple[str, Role, Callable[[Site], bool]]
 # Rules that decide on their own: each held at least 0.8 precision on the fitting half of the
 # labelled mentions (benchmarks/fit_roles.py prints every rule's record).
 RULES: Final[tuple[Rule, ...]] = (
     ("intent", "hypothetical", _intent),
     ("including", "part", _including),
+    ("of_those", "part", _of_those_opening),
+    ("roundup_period", "background", _roundup_period),
 )
 # Rules too loose to decide alone ("two more" is often a new category, "since Friday" often
 # the event's own span): they are features, and the scorer learns what each is worth.
@@ -326,6 +346,8 @@ def features(site: Site) -> dict[str, float]:
     thing = site.thing_key
     feats[f"thing={'none' if thing is None else ('people' if thing in _PEOPLE else 'other')}"] = 1.0
     feats[f"action={site.action or 'none'}"] = 1.0
+    if thing is not None:
+        feats[f"thing_key={thing}"] = 1.0  # kept by the fit only when seen often enough
     for flag, on in (
         ("inherits", site.inherits),
         ("partitive", site.partitive),

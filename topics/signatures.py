@@ -8,7 +8,8 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 SIGNATURES = "signatures"
-# 2: Count gained role, period, section, decided_by, perpetrator, revised and part_of (what a figure means).
+# 2: Count gained role, period, section, decided_by, perpetrator, revised and part_of
+# (what a figure means).
 SCHEMA_VERSION = 2
 
 ActorKind = Literal["person", "organisation", "country", "government", "group"]
@@ -62,7 +63,11 @@ class Count(_Record):
     thing_key: str | None = Field(default=None, description="Normalised head noun, e.g. 'drone'.")
     action: str | None = Field(default=None, description="Action class from config/actions.toml.")
     claimant: str | None = None
-    place: str | None = Field(default=None, description="Location id the figure is scoped to.")
+    place: str | None = Field(
+        default=None,
+        description="Location id the figure is scoped to; 'scope:nationwide' for a figure "
+        "said to cover a whole country.",
+    )
     sentence: str
     start: int = Field(description="Character offset of the figure in the cleaned text.")
     # Defaults only let a schema-1 record (still in Redis during an upgrade) load; such a
