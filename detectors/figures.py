@@ -440,6 +440,10 @@ def _age(c: _Candidate) -> bool:
         return True
     if c.prev == "of" and c.at(i - 2) in _SINGLE_PEOPLE and not c.nxt[:1].isalpha():
         return True  # "a girl of 9"
+    if c.prev in ("both", "each", "all") and c.nxt in (",", ")", ";") and c.value < 120:
+        return True  # "two neighbours, both 19, were found"
+    if c.nxt in ("yo", "yrs", "yr") or (c.nxt == "y" and c.at(after + 1) in ("/", "o")):
+        return True  # "an 8 yo girl", "a 6 y/o boy"
     if c.nxt == "-" and c.at(after + 1) in ("and", "or", "to") and c.at(after + 2)[:1].isdigit():
         return True  # "a 12- and 16-year-old": the first age of a pair
     if (
@@ -1520,6 +1524,17 @@ class FigureFinder:
                     options.append((distance, candidate))
             if options:
                 distance, candidate = min(options)
+                after_verb = [c for _, c in options if figures[c].first > v_last]
+                if (
+                    after_verb
+                    and figures[after_verb[0]].first - v_last <= 3
+                    and candidate != after_verb[0]
+                    and (v_first == 0 or low[v_first - 1] not in _PASSIVE)
+                ):
+                    # "Two car bombs killed at least 18 people": an active verb between two
+                    # figures belongs to its object, the subject being the agent.
+                    candidate = after_verb[0]
+                    distance = dict((c, d) for d, c in options)[candidate]
                 if candidate not in best or distance < best[candidate][0]:
                     best[candidate] = (distance, action)
             index += size

@@ -87,7 +87,7 @@ _PERIOD = re.compile(
     r"|in (?:19|20)\d\d\b"
     r"|in (?:january|february|march|april|may|june|july|august|september|october|november"
     r"|december) alone"
-    r"|year[- ]to[- ]date|to date"
+    r"|year[- ]to[- ]date|to date|for the year"
     # "from Friday evening to Sunday morning": a span of days, a roundup's period.
     r"|from (?:early |late )?(?:mon|tues|wednes|thurs|fri|satur|sun)day(?: \w+)?"
     r" (?:to|until|through) (?:early |late )?(?:mon|tues|wednes|thurs|fri|satur|sun)day)",
@@ -264,6 +264,56 @@ def revised(site: Site) -> bool:
     return ("reached" in before and "has" in before) or before[-2:] == ("up", "from")
 
 
+_AREA_POSSESSIVES: Final = frozenset(
+    {"city's", "county's", "state's", "country's", "nation's", "town's", "region's"}
+)
+_AREA_NOUNS: Final = frozenset({"city", "county", "state", "country", "nation"})
+_TALLY_NOUNS: Final = frozenset(
+    "total tally homicide homicides murders killings shootings toll count".split()
+)
+
+
+def _area_tally(site: Site) -> bool:
+    """A count for a whole area over a period or across incidents: "the city's homicide total
+    reached 87 for the year", "19 people shot in the city since Friday", "3 killed in city
+    shootings Monday"."""
+    start, end = clause(site)
+    words = site.low[start:end]
+    area = bool(_AREA_POSSESSIVES.intersection(words)) or any(
+        words[i] == "in" and words[i + 1] == "the" and words[i + 2] in _AREA_NOUNS
+        for i in range(len(words) - 2)
+    ) or any(
+        words[i] in _AREA_NOUNS and words[i + 1] in _TALLY_NOUNS for i in range(len(words) - 1)
+    )
+    return area and (_tally_period(site) or _roundup(site) or bool(
+        _TALLY_NOUNS.intersection(words) and "for" in words and "year" in words
+    ))
+
+
+_EARLIER_FRAMES: Final = (
+    ("a", "year", "after"), ("years", "after"), ("months", "after"), ("a", "year", "ago"),
+    ("years", "ago"), ("in", "a", "separate"), ("in", "an", "unrelated"),
+)  # fmt: skip
+_OTHER_SITES: Final = frozenset(
+    """shooting attack incident complex building school club bar party house home apartment
+    street massacre raid strike bombing""".split()
+)
+
+
+def _elsewhere(site: Site) -> bool:
+    """Another incident named as such: "a year after six were shot at another complex",
+    "in a separate shooting"."""
+    start, end = clause(site)
+    words = site.low[start:end]
+    if _has_frame(words, _EARLIER_FRAMES):
+        return True
+    return any(
+        (words[i] == "another" and words[i + 1] in _OTHER_SITES)
+        or (words[i] == "another" and i + 2 < len(words) and words[i + 2] in _OTHER_SITES)
+        for i in range(len(words) - 1)
+    )
+
+
 def _roundup_period(site: Site) -> bool:
     """Several incidents over a period ("9 killed in shootings across the city from Friday to
     Sunday"): both a roundup's words and a period in the clause."""
@@ -278,6 +328,8 @@ RULES: Final[tuple[Rule, ...]] = (
     ("including", "part", _including),
     ("of_those", "part", _of_those_opening),
     ("roundup_period", "background", _roundup_period),
+    ("area_tally", "background", _area_tally),
+    ("elsewhere", "background", _elsewhere),
 )
 # Rules too loose to decide alone ("two more" is often a new category, "since Friday" often
 # the event's own span): they are features, and the scorer learns what each is worth.
