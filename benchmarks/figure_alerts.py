@@ -93,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     per_thousand = 1000 / max(1, len(rows))
     print(f"{len(rows)} articles, {len(members)} stories ({mode}); figure alerts:")
     for kind in ("figures.conflict", "figures.updated", "figures.disputed", "figures.inconsistent"):
-        print(f"  {kind:<22} {kinds[kind]:>4}  ({kinds[kind] * per_thousand:.1f} per 1,000 articles)")
+        print(
+            f"  {kind:<22} {kinds[kind]:>4}  ({kinds[kind] * per_thousand:.1f} per 1,000 articles)"
+        )
     if args.dump:
         with args.dump.open("w") as handle:
             for alert in sent.values():

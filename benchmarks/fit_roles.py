@@ -140,7 +140,9 @@ def predicted(row: Row, model: RoleModel) -> str:
 def report(title: str, rows: list[Row], model: RoleModel) -> dict[str, tuple[float, float]]:
     """Per-role precision and recall of the whole decision (rules + scorer) on `rows`."""
     pairs = [(row.gold, predicted(row, model)) for row in rows]
-    print(f"\n{title}  ({len(pairs)} mentions, {len({(r.set, r.article_id) for r in rows})} articles)")
+    print(
+        f"\n{title}  ({len(pairs)} mentions, {len({(r.set, r.article_id) for r in rows})} articles)"
+    )
     print(f"  {'role':<13} {'gold':>5} {'pred':>5} {'precision':>9} {'recall':>7}")
     out: dict[str, tuple[float, float]] = {}
     for role in CLASSES:
@@ -211,19 +213,23 @@ def fit(rows: list[Row], seed: int = 0) -> tuple[RoleModel, dict[str, Any]]:
     table: dict[str, Any] = {
         "decision": {"total_threshold": round(threshold, 3)},
         "fit": {"C": best_c, "mentions": len(gold), "features": len(names)},
-        "intercepts": {str(k): round(float(v), 4) for k, v in zip(clf.classes_, clf.intercept_, strict=True)},
+        "intercepts": {
+            str(k): round(float(v), 4) for k, v in zip(clf.classes_, clf.intercept_, strict=True)
+        },
         "weights": {},
     }
     for k, name in enumerate(clf.classes_):
         weights = {
-            str(f): round(float(w), 4) for f, w in zip(names, clf.coef_[k], strict=True) if abs(w) >= 1e-3
+            str(f): round(float(w), 4)
+            for f, w in zip(names, clf.coef_[k], strict=True)
+            if abs(w) >= 1e-3
         }
         table["weights"][str(name)] = dict(sorted(weights.items()))
     return RoleModel.from_table(table), table
 
 
 def _threshold(probs: list[dict[str, float]], gold: list[str]) -> float:
-    """The total threshold with the best out-of-fold F0.5 for totals. Prints the curve."""
+    """The total threshold with the best out-of-fold F1 for totals. Prints the curve."""
     curve = []
     for t in [x / 100 for x in range(30, 100, 5)]:
         tp = fp = fn = 0
@@ -251,12 +257,13 @@ def _threshold(probs: list[dict[str, float]], gold: list[str]) -> float:
             fp += top == "total" and g != "total"
             fn += top != "total" and g == "total"
         precision, recall = tp / max(1, tp + fp), tp / max(1, tp + fn)
-        # F0.5: precision counts twice as much as recall (a wrong total is a wrong alert),
-        # without giving up the recall that lets a true conflict be seen at all.
-        score = 1.25 * precision * recall / max(1e-9, 0.25 * precision + recall)
+        # F1 over the figures alerts compare: the named rules already take the tallies and
+        # other incidents that make wrong alerts; the threshold only settles what they leave,
+        # and a missed total hides a true conflict as surely as a wrong one invents one.
+        score = 2 * precision * recall / max(1e-9, precision + recall)
         if score > best_score:
             best, best_score = t, score
-    print(f"  total threshold {best:.2f} (best out-of-fold F0.5 {best_score:.3f})")
+    print(f"  total threshold {best:.2f} (best out-of-fold F1 {best_score:.3f})")
     return best
 
 
@@ -267,7 +274,8 @@ def to_toml(table: dict[str, Any]) -> str:
         "# named rule has. Fitted by benchmarks/fit_roles.py on the first half of the labelled",
         "# mentions in benchmarks/labelled/roles/ (C and the threshold cross-validated by article)",
         "# and reported on the second half. Refit after adding labels of your own beat:",
-        "#     python benchmarks/fit_roles.py --data gva=PATH --data fakes=PATH --write config/figure_roles.toml",
+        "#     python benchmarks/fit_roles.py --data gva=PATH --data fakes=PATH \\",
+        "#         --write config/figure_roles.toml",
         "# An unknown class stops the worker at start; unknown feature names are ignored.",
         "",
         "[decision]",
@@ -319,7 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     report("fitting half, rules + refit (in-sample)", fitting, model)
     scores = report("held-out half, rules + refit", held_out, model)
     acting = [r for r in held_out if r.mention and r.mention.site and r.mention.site.action]
-    report("held-out half, figures with an action (what alerts compare), rules + refit", acting, model)
+    report(
+        "held-out half, figures with an action (what alerts compare), rules + refit", acting, model
+    )
     for name, group in (("gva", "gva"), ("fakes", "fakes"), ("own words", "own")):
         subset = [r for r in held_out if r.set == group]
         if subset:

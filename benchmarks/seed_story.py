@@ -18,13 +18,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.figure_alerts import DETECTORS  # noqa: E402
-from config.settings import CONFIG_DIR  # noqa: E402
-from config.tables import load_tables  # noqa: E402
-from detectors.lexicon import Lexicon  # noqa: E402
-from detectors.signature import SignatureExtractor  # noqa: E402
-from detectors.story import Claim, Member, StorySnapshot  # noqa: E402
-from topics import Article  # noqa: E402
+from benchmarks.figure_alerts import DETECTORS
+from config.settings import CONFIG_DIR
+from config.tables import load_tables
+from detectors.lexicon import Lexicon
+from detectors.signature import SignatureExtractor
+from detectors.story import Claim, Member, StorySnapshot
+from topics import Article
 
 DAY = datetime(2024, 11, 16, 8, 0, tzinfo=UTC)
 

@@ -172,6 +172,7 @@ def evidence_of(claim: Claim) -> ClaimEvidence:
         sentence=count.sentence,
         role=count.role,
         section=count.section,
+        confidence=count.confidence,
         perpetrator=count.perpetrator,
     )
 

@@ -18,6 +18,7 @@ from detectors.roles import (
     RoleModel,
     Site,
     decide,
+    features,
     period_of,
     revised,
 )
@@ -149,7 +150,7 @@ _NOT_NAMES = frozenset(
     officers deputies chief county city state news""".split()
 )
 # "his wife", "their son": a determiner that introduces one known person.
-_ONE_PERSON_DETERMINERS = frozenset({"a", "an", "his", "her", "their"})
+_ONE_PERSON_DETERMINERS = frozenset({"a", "an", "his", "her", "their", "another"})
 # Verbs that say what happened to their subject: "a man died" (but "a man shot..." is the
 # shooter, so no other verb after the noun counts).
 _INTRANSITIVE_DEATH = frozenset({"died", "dies", "perished", "drowned", "succumbed"})
@@ -752,6 +753,7 @@ class _ArticleState:
         default_factory=dict
     )
     sentence_no: int = 0
+    year: int | None = None
     # Content words of the title: the main event's vocabulary.
     title_words: set[str] = field(default_factory=set)
     # The last countable thing the article spoke of ("drones") and the last place named.
@@ -785,6 +787,7 @@ class FigureFinder:
         title: str = "",
         title_tokens: list[Token] | None = None,
         trace: list[Mention] | None = None,
+        year: int | None = None,
     ) -> list[Count]:
         """Every figure claim of an article, each with its role decided once.
 
@@ -792,7 +795,7 @@ class FigureFinder:
         body (the first sentences with words in them are the lead). `trace`, when given,
         receives every number looked at, counted or not, with what decided it.
         """
-        state = _ArticleState()
+        state = _ArticleState(year=year)
         if title_tokens:
             state.title_words = {
                 w.lower() for w, _, _ in title_tokens if len(w) > 3 and w.isalpha()
@@ -872,6 +875,11 @@ class FigureFinder:
             )
             if decided_by == "model" and _adds_to(site, state.pending[:index]):
                 decision, decided_by = "increment", "rule:more"
+            elif decided_by == "model" and _narrowed(site, pending, state.pending):
+                decision, decided_by = "subgroup", "rule:narrower"
+            confidence = 1.0
+            if decided_by == "model":
+                confidence = self._model.probabilities(features(site))[decision]
             if trace is not None:
                 trace.append(Mention(site.section, pending.number[1], pending.number[0],
                                      decision, decided_by, site))  # fmt: skip
@@ -895,6 +903,7 @@ class FigureFinder:
                     period=period_of(site),
                     revised=revised(site),
                     part_of=part_of,
+                    confidence=round(confidence, 3),
                 )
             )
         return counts
@@ -922,6 +931,7 @@ class FigureFinder:
             and _ZERO_WORDS.isdisjoint(low)
             and _SINGLE_PEOPLE.isdisjoint(low)
             and "," not in low
+            and _MULTIPLES.keys().isdisjoint(low)
         ):
             state.remember_referents(things_here, spans)
             return
@@ -993,6 +1003,7 @@ class FigureFinder:
                 quoted=quotes[figure.first] % 2 == 1,
                 definite=figure.first > 0 and low[figure.first - 1] in _DEFINITE,
                 title_overlap=len(state.title_words.intersection(low)),
+                year=state.year,
                 earlier_same=len(earlier),
                 earlier_equal=(figure.low, figure.high) in earlier,
                 earlier_larger=any(
@@ -1009,7 +1020,13 @@ class FigureFinder:
                     number=number,
                     sentence_no=state.sentence_no,
                     count=dict(
-                        text=text[at : tokens[figure.number_end - 1][2]],
+                        # A single victim is shown as its phrase ("a 19-year-old man"), a
+                        # figure as its number with qualifier ("up to a dozen").
+                        text=text[
+                            at : tokens[
+                                figure.last if figure.kind == "singular" else figure.number_end - 1
+                            ][2]
+                        ],
                         low=_round(figure.low),
                         high=_round(figure.high),
                         qualifier=figure.qualifier,
@@ -1075,7 +1092,7 @@ class FigureFinder:
                     continue
                 # "the victim" refers to someone known: only what happened to them counts.
                 before_ok = word != "the"
-                after_ok = word in ("a", "an", "the")
+                after_ok = word in ("a", "an", "the", "another")
             elif (
                 tokens is not None
                 and word == ","
@@ -1530,6 +1547,10 @@ class FigureFinder:
                     and figures[after_verb[0]].first - v_last <= 3
                     and candidate != after_verb[0]
                     and (v_first == 0 or low[v_first - 1] not in _PASSIVE)
+                    and all(
+                        low[k][:1].isalpha()
+                        for k in range(v_last + 1, figures[after_verb[0]].first)
+                    )
                 ):
                     # "Two car bombs killed at least 18 people": an active verb between two
                     # figures belongs to its object, the subject being the agent.
@@ -1755,6 +1776,10 @@ def _parse_number(
         pieces = part.split("-")
         if all(piece in NUMBER_WORDS for piece in pieces) and len(pieces) <= 2:
             current += sum(NUMBER_WORDS[piece] for piece in pieces)
+        elif part == "dozen" and consumed:
+            current = (current or 1) * 12  # "two dozen"
+            position += 1
+            break
         elif part in _SCALES and consumed:
             current = (current or 1) * _SCALES[part]
             if _SCALES[part] >= 1000:
@@ -1825,7 +1850,13 @@ def _decide_kind(
         return decision, decided_by if decided_by != "model" else "rule:refers_back"
     if kind == "zero":
         decision, decided_by = decide(site, NO_MODEL)
-        return decision, decided_by if decided_by != "model" else "rule:zero"
+        if decided_by != "model":
+            return decision, decided_by
+        if site.section == "body" and site.action in ("killed", "injured"):
+            # "No one was injured" deep in a story is mostly about a part of it (no officers,
+            # no one else, a later fire), not the event's toll.
+            return "subgroup", "rule:zero_aside"
+        return "total", "rule:zero"
     return decide(site, model)
 
 
@@ -1885,6 +1916,36 @@ def _another(site: Site) -> bool:
 _GROWS_WITH = {"shot": {"killed", "injured"}, "killed": {"shot"}, "injured": {"shot"}}
 
 
+def _narrowed(site: Site, pending: _Pending, article: list[_Pending]) -> bool:
+    """ "One died, two are in critical condition and five others were hurt": a group picked
+    out by its condition ("in critical condition", "seriously injured") is a subgroup when the
+    article gives another figure for the same kind of harm."""
+    low = site.low
+    after = low[site.number_end : site.last + 7]
+    words = set(after)
+    narrowed = (
+        ("condition" in words and bool(_CONDITIONS.intersection(words)))
+        or bool(_CONDITION_ADVERBS.intersection(after[:5]))
+        or "scene" in words  # "one was pronounced dead at the scene"
+        or bool({"non-life-threatening", "minor"}.intersection(words))
+        or ("treated" in words and "released" in words)
+    )
+    also = "also" in after[:4]
+    if not narrowed and not also:
+        return False
+    related = _GROWS_WITH.get(site.action or "", set()) | {site.action, "shot"}
+    # "Also" adds to a figure given before it; a condition narrows any other figure.
+    others = article[: article.index(pending)] if also and not narrowed else article
+    return any(
+        other is not pending and other.site.action in related and other.figure.kind != "zero"
+        for other in others
+    )
+
+
+_CONDITIONS = frozenset({"critical", "serious", "stable", "fair", "grave", "good"})
+_CONDITION_ADVERBS = frozenset({"seriously", "critically", "severely", "gravely"})
+
+
 def _adds_to(site: Site, before: list[_Pending]) -> bool:
     """ "…shot his neighbour, then killed three more people": "N more"/"another N" adds to a
     figure the article already gave for the same kind of thing and action. With another
@@ -1894,9 +1955,10 @@ def _adds_to(site: Site, before: list[_Pending]) -> bool:
     previous = low[site.first - 1] if site.first > 0 else ""
     if after not in ("more", "additional", "further") and previous not in ("another", "further"):
         return False
+    counted = [p for p in before if p.site.action is not None]
+    if not counted:
+        return True  # "he killed two more people": more than someone the text assumes
     related = _GROWS_WITH.get(site.action or "", set()) | {site.action}
     return any(
-        _kin_things(p.site.thing_key, site.thing_key) and p.site.action in related
-        for p in before
-        if p.site.action is not None
+        _kin_things(p.site.thing_key, site.thing_key) and p.site.action in related for p in counted
     )

@@ -156,6 +156,9 @@ class Site:
     below_title: bool = False
     # Content words the figure's sentence shares with the title (the main event's words).
     title_overlap: int = 0
+    # The article's publication year (a figure in a clause naming an earlier year counts
+    # another period's event).
+    year: int | None = None
 
 
 def clause(site: Site) -> tuple[int, int]:
@@ -314,6 +317,149 @@ def _elsewhere(site: Site) -> bool:
     )
 
 
+_INCIDENTS: Final = frozenset({"shootings", "stabbings", "incidents", "attacks", "crashes"})
+_MANY: Final = frozenset({"separate", "unrelated", "overnight", "weekend", "several"})
+_SPANS: Final = frozenset({"night", "weekend", "day", "week", "month", "year", "summer"})
+
+
+def _several_incidents(site: Site) -> bool:
+    """A figure adding up several incidents: "2 dead, 8 wounded in separate shootings",
+    "one killed, four wounded in overnight shootings", "a violent weekend", "a pair of
+    shootings", "seven murdered in three shootings", "3 dead in South Side shootings"."""
+    start, end = clause(site)
+    words = site.low[start:end]
+    for i, word in enumerate(words):
+        if word == "violent" and i + 1 < len(words) and words[i + 1] in _SPANS:
+            return True
+        if word not in _INCIDENTS:
+            continue
+        before = words[max(0, i - 3) : i]
+        if _MANY.intersection(before) or before[-2:] in (("pair", "of"), ("series", "of")):
+            return True
+        if before and (before[-1][:1].isdigit() or before[-1] in _NUMBER_WORDS):
+            return True  # "three shootings", "12 separate incidents"
+        # "in South Side shootings": shootings of an area, not one named event.
+        if "in" in before and not {"the", "these", "those", "saturday's", "sunday's"} & set(before):
+            return True
+    return False
+
+
+_NUMBER_WORDS: Final = frozenset(
+    "two three four five six seven eight nine ten eleven twelve dozen".split()
+)
+
+
+def _earlier_year(site: Site) -> bool:
+    """ "the Nov. 5, 2009, shooting that killed 13" in a later year's article: another event."""
+    if site.year is None:
+        return False
+    start, end = clause(site)
+    return any(
+        len(w) == 4 and w.isdigit() and 1900 <= int(w) < site.year for w in site.low[start:end]
+    )
+
+
+_CONDITIONS: Final = frozenset({"critical", "serious", "stable", "fair", "grave", "good"})
+_ADVERBS: Final = frozenset({"seriously", "critically", "severely", "gravely", "slightly"})
+
+
+def _narrower(site: Site) -> bool:
+    """A group the sentence narrows by condition, identity or "also": "two are in critical
+    condition", "two were seriously injured", "the identities of three victims", "two
+    officers also wounded"."""
+    low = site.low
+    start, end = clause(site)
+    after = low[site.number_end : min(end, site.last + 7)]
+    if "condition" in after and _CONDITIONS.intersection(after):
+        return True
+    if _ADVERBS.intersection(after[:5]) or "also" in after[:4]:
+        return True
+    before = low[max(start, site.first - 3) : site.first]
+    return before[-2:] == ("identities", "of") or before[-2:] == ("names", "of")
+
+
+_SPAN = re.compile(
+    r"\bfrom (?:early |late )?(?:mon|tues|wednes|thurs|fri|satur|sun)day(?: \w+)?"
+    r" (?:to|until|through|and) (?:early |late )?(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+)
+
+
+def _day_span(site: Site) -> bool:
+    """ "11 people shot from Tuesday afternoon to early Wednesday": a count over days."""
+    start, end = clause(site)
+    return _SPAN.search(" ".join(site.low[start:end])) is not None
+
+
+_ALONGSIDE: Final = (("another",), ("a", "second"), ("a", "third"), ("along", "with"))
+
+
+def _one_of_several_groups(site: Site) -> bool:
+    """ "Two women were shot in the hand while another woman was shot in the leg", "two
+    students were hurt along with a third": the sentence counts more than this group."""
+    after = site.low[site.last + 1 :]
+    thing = site.thing_key
+    if thing is None:
+        return False
+    for i in range(len(after)):
+        for frame in _ALONGSIDE:
+            if after[i : i + len(frame)] != frame:
+                continue
+            nouns = after[i + len(frame) : i + len(frame) + 3]
+            # The same kind of thing again: "two women ... another woman".
+            if any(_singular(word) == thing for word in nouns):
+                return True
+    return False
+
+
+def _singular(word: str) -> str:
+    if word.endswith("men"):
+        return word[:-3] + "man"
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _identified(site: Site) -> bool:
+    """ "The identities of three victims", "the names of two of the dead": those named so
+    far, not how many there were."""
+    before = site.low[max(0, site.first - 3) : site.first]
+    return before[-2:] in (("identities", "of"), ("names", "of"), ("identity", "of"))
+
+
+_LEGAL_FRAMES: Final = (
+    ("accused", "of"), ("charged", "with"), ("charged", "in"), ("charges", "in"),
+    ("convicted", "of"), ("indicted", "in"), ("indicted", "for"), ("sentenced", "for"),
+    ("guilty", "of"), ("trial", "for"), ("trial", "in"), ("filed", "in"),
+)  # fmt: skip
+
+
+def _charged(site: Site) -> bool:
+    """ "Accused of killing two men", "charges filed in a double slaying": the killings a
+    charge names, which are often fewer than the event's."""
+    start, _ = clause(site)
+    # The charge names the figure itself: "accused of killing two", "charged in a double
+    # slaying" - not "charged in the shooting that killed three".
+    before = site.low[max(start, site.first - 4) : site.first]
+    return any(before[i : i + 2] == frame for frame in _LEGAL_FRAMES for i in range(len(before)))
+
+
+_WHOLE_PERIOD = re.compile(
+    r"\b(?:(?:in|during|throughout|since) (?:january|february|march|april|may|june|july"
+    r"|august|september|october|november|december)\b(?! \d)"
+    r"|(?:in|over|during) the (?:past|last|previous) (?:\w+ )?(?:hours|days|weeks|months|years)"
+    r"|(?:this|last|past) (?:week|month|year))"
+)
+
+
+def _whole_period(site: Site) -> bool:
+    """A count over a span, not one event: "in May more than 60 were killed", "in the past
+    24 hours", "this year"."""
+    start, end = clause(site)
+    return _WHOLE_PERIOD.search(" ".join(site.low[start:end])) is not None
+
+
 def _roundup_period(site: Site) -> bool:
     """Several incidents over a period ("9 killed in shootings across the city from Friday to
     Sunday"): both a roundup's words and a period in the clause."""
@@ -330,10 +476,18 @@ RULES: Final[tuple[Rule, ...]] = (
     ("roundup_period", "background", _roundup_period),
     ("area_tally", "background", _area_tally),
     ("elsewhere", "background", _elsewhere),
+    ("several_incidents", "background", _several_incidents),
+    ("earlier_year", "background", _earlier_year),
+    ("day_span", "background", _day_span),
+    ("one_of_several_groups", "subgroup", _one_of_several_groups),
+    ("identified", "subgroup", _identified),
+    ("charged", "subgroup", _charged),
 )
 # Rules too loose to decide alone ("two more" is often a new category, "since Friday" often
 # the event's own span): they are features, and the scorer learns what each is worth.
 CUE_RULES: Final[tuple[Rule, ...]] = (
+    ("narrower", "subgroup", _narrower),
+    ("whole_period", "background", _whole_period),
     ("roundup", "background", _roundup),
     ("of_them", "part", _of_them),
     ("more", "increment", _more),

@@ -99,7 +99,9 @@ class SignatureExtractor:
 
         entities = self._entities.find(text, [toks for _, _, toks in sentences], title_tokens)
         place_spans = sorted(entities.place_spans)
-        counts = self._figures.find(text, sentences, place_spans, title, title_tokens, trace)
+        counts = self._figures.find(
+            text, sentences, place_spans, title, title_tokens, trace, article.published_at.year
+        )
         if trace is not None:
             trace.append(Mention("title", -1, title, "not_count", "cleaned:title", None))
             trace.append(Mention("body", -1, text, "not_count", "cleaned:text", None))

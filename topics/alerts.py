@@ -50,6 +50,7 @@ class ClaimEvidence(_Record):
     sentence: str
     role: str = Field(default="total", description="What the figure is to the event (a total).")
     section: str = Field(default="body", description="title, lead or body of its article.")
+    confidence: float = Field(default=1.0, description="How sure extraction is of the role.")
     perpetrator: str | None = Field(
         default=None,
         description="'included'/'excluded' when the article says whether the "

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 SIGNATURES = "signatures"
-# 2: Count gained role, period, section, decided_by, perpetrator, revised and part_of
+# 2: Count gained role, period, section, decided_by, confidence, perpetrator, revised, part_of
 # (what a figure means).
 SCHEMA_VERSION = 2
 
@@ -89,6 +89,13 @@ class Count(_Record):
     )
     revised: bool = Field(
         default=False, description="Worded as a revision of an earlier figure ('rose to 12')."
+    )
+    confidence: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="How sure the decision is: the scorer's probability of the role it chose, "
+        "1.0 when a named rule decided.",
     )
     part_of: int | None = Field(
         default=None,

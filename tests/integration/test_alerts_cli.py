@@ -25,7 +25,8 @@ def _conflict_alert() -> bytes:
     def claim(aid: str, low: float, high: float, text: str) -> Claim:
         count = Count(
             text=text, low=low, high=high, qualifier="vague", thing="drones", thing_key="drone",
-            action="intercepted", sentence=f"{text} drones were shot down over the port.", start=0, role="total",
+            action="intercepted", sentence=f"{text} drones were shot down over the port.", start=0,
+            role="total",
         )  # fmt: skip
         return Claim(f"{aid}#0", aid, f"{aid}.example", t0, count)
 
