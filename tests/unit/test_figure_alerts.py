@@ -152,13 +152,13 @@ DRONES = {"thing": "drones", "thing_key": "drone"}
 def test_parts_exceeding_their_whole_are_flagged_once_per_story() -> None:
     def article(aid: str) -> list[Claim]:
         whole = claim(aid, 0, 70, 70, action="launched", claimant="the air force",
-                      sentence="Russia launched 70 drones overnight, the air force said.", **DRONES)  # type: ignore[arg-type]  # fmt: skip
+                      sentence="Russia launched 70 drones overnight, the air force said.", **DRONES)  # type: ignore[arg-type]
         breakdown = "Of those, 48 were shot down, while another 25 were jammed."
         parts = [
             claim(aid, 1, 48, 48, action="intercepted", sentence=breakdown, start=60,
-                  role="part", part_of=0, **DRONES),  # type: ignore[arg-type]  # fmt: skip
+                  role="part", part_of=0, **DRONES),  # type: ignore[arg-type]
             claim(aid, 2, 25, 25, action="jammed", sentence=breakdown, start=85,
-                  role="increment", part_of=0, **DRONES),  # type: ignore[arg-type]  # fmt: skip
+                  role="increment", part_of=0, **DRONES),  # type: ignore[arg-type]
         ]
         return [whole, *parts]
 
@@ -175,9 +175,9 @@ def test_breakdowns_that_fit_and_unrelated_figures_are_not_flagged() -> None:
     fits = [
         claim("a", 0, 35, 35, action="intercepted", sentence=sentence, **DRONES),  # type: ignore[arg-type]
         claim("a", 1, 20, 20, action="intercepted", sentence=sentence, start=40, role="part",
-              part_of=0, **DRONES),  # type: ignore[arg-type]  # fmt: skip
+              part_of=0, **DRONES),  # type: ignore[arg-type]
         claim("a", 2, 11, 11, action="intercepted", sentence=sentence, start=60, role="part",
-              part_of=0, **DRONES),  # type: ignore[arg-type]  # fmt: skip
+              part_of=0, **DRONES),  # type: ignore[arg-type]
     ]
     assert FigureInconsistencyDetector().check(snap(*fits)) == []
     unrelated = [
