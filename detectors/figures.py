@@ -670,6 +670,9 @@ class _Pending:
 
 
 _BREAKDOWN = frozenset({"part", "increment", "subgroup"})
+_CITY_AUTHORITY = frozenset(
+    "military city mayor mayor's municipal council administration governor regional police".split()
+)
 # The scope of a figure said to cover a whole country ("55 drones were shot down across the
 # country", "nationwide"): never the same figure as one city's.
 NATIONWIDE = "scope:nationwide"
@@ -1013,6 +1016,8 @@ class FigureFinder:
             )
             state.values.setdefault(key, []).append((figure.low, figure.high))
             place = _place_for(figure, tokens, token_starts, spans, span_starts, clauses)
+            if place is None and not spans:
+                place = self._city_authority(low)
             state.pending.append(
                 _Pending(
                     figure=figure,
@@ -1044,6 +1049,27 @@ class FigureFinder:
             )
         state.previous = figures[-1]
         state.remember_referents(things_here, spans)
+
+    def _city_authority(self, low: list[str]) -> str | None:
+        """ "…, according to the head of Kyiv's military administration": a capital named as
+        its own city authority scopes the figure to the city (entity finding reads a bare
+        "Kyiv said" as the government, which scopes nothing)."""
+        gazetteer = self._lex.gazetteer
+        if gazetteer is None:
+            return None
+        for index, word in enumerate(low[:-1]):
+            if not word.endswith("'s") or low[index + 1] not in _CITY_AUTHORITY:
+                continue
+            entry = self._lex.names.get(word[:-2])
+            if entry is None:
+                continue
+            if entry.kind == "place" and entry.capital_of is not None:
+                return entry.id
+            if entry.kind == "seat":
+                for place in gazetteer.candidates(word[:-2]):
+                    if place.level == "city":
+                        return place.id
+        return None
 
     def _refer_back(
         self, low: list[str], figures: list[_Figure], state: _ArticleState

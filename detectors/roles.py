@@ -214,8 +214,10 @@ def _of_those_opening(site: Site) -> bool:
     """ "Of those, 55 were shot down", "of which 12 were children": a share of the whole just
     stated, introduced before the figure."""
     before = site.low[max(0, site.first - 3) : site.first]
-    return len(before) >= 2 and "of" in before and bool(
-        {"those", "them", "these", "which", "whom"}.intersection(before)
+    return (
+        len(before) >= 2
+        and "of" in before
+        and bool({"those", "them", "these", "which", "whom"}.intersection(before))
     )
 
 
@@ -282,15 +284,21 @@ def _area_tally(site: Site) -> bool:
     shootings Monday"."""
     start, end = clause(site)
     words = site.low[start:end]
-    area = bool(_AREA_POSSESSIVES.intersection(words)) or any(
-        words[i] == "in" and words[i + 1] == "the" and words[i + 2] in _AREA_NOUNS
-        for i in range(len(words) - 2)
-    ) or any(
-        words[i] in _AREA_NOUNS and words[i + 1] in _TALLY_NOUNS for i in range(len(words) - 1)
+    area = (
+        bool(_AREA_POSSESSIVES.intersection(words))
+        or any(
+            words[i] == "in" and words[i + 1] == "the" and words[i + 2] in _AREA_NOUNS
+            for i in range(len(words) - 2)
+        )
+        or any(
+            words[i] in _AREA_NOUNS and words[i + 1] in _TALLY_NOUNS for i in range(len(words) - 1)
+        )
     )
-    return area and (_tally_period(site) or _roundup(site) or bool(
-        _TALLY_NOUNS.intersection(words) and "for" in words and "year" in words
-    ))
+    return area and (
+        _tally_period(site)
+        or _roundup(site)
+        or bool(_TALLY_NOUNS.intersection(words) and "for" in words and "year" in words)
+    )
 
 
 _EARLIER_FRAMES: Final = (
@@ -466,11 +474,26 @@ def _roundup_period(site: Site) -> bool:
     return _roundup(site) and _tally_period(site)
 
 
+_RISEN_TO: Final = frozenset(
+    "rose risen rises rising climbed climbs increased jumped grew reached revised raised".split()
+)
+
+
+def _risen_to(site: Site) -> bool:
+    """ "The death toll rose to 7", "has reached 12", "now stands at 9": the current toll."""
+    before = site.low[max(0, site.first - 3) : site.first]
+    if before[-1:] == ("to",) and _RISEN_TO.intersection(before):
+        return True
+    toll = bool({"toll", "total", "number", "figure", "tally"}.intersection(site.low[: site.first]))
+    return (toll and before[-1:] == ("reached",)) or before[-3:] == ("now", "stands", "at")
+
+
 Rule = tuple[str, Role, Callable[[Site], bool]]
 # Rules that decide on their own: each held at least 0.8 precision on the fitting half of the
 # labelled mentions (benchmarks/fit_roles.py prints every rule's record).
 RULES: Final[tuple[Rule, ...]] = (
     ("intent", "hypothetical", _intent),
+    ("risen_to", "total", _risen_to),
     ("including", "part", _including),
     ("of_those", "part", _of_those_opening),
     ("roundup_period", "background", _roundup_period),
@@ -592,6 +615,10 @@ class RoleModel:
     intercepts: Mapping[str, float]
     weights: Mapping[str, Mapping[str, float]]  # feature -> class -> weight
     total_threshold: float = 0.5
+    # Headlines and leads state the story's toll far more reliably than the body does, so
+    # each has its own threshold (fitted separately; the body's is stricter).
+    headline_threshold: float | None = None
+    body_threshold: float | None = None
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any]) -> RoleModel:
@@ -603,8 +630,21 @@ class RoleModel:
         for name in CLASSES:
             for feature, weight in table.get("weights", {}).get(name, {}).items():
                 weights.setdefault(str(feature), {})[name] = float(weight)
-        threshold = float(table.get("decision", {}).get("total_threshold", 0.5))
-        return cls(intercepts=intercepts, weights=weights, total_threshold=threshold)
+        decision = table.get("decision", {})
+        threshold = float(decision.get("total_threshold", 0.5))
+        headline = decision.get("total_threshold_headline")
+        body = decision.get("total_threshold_body")
+        return cls(
+            intercepts=intercepts,
+            weights=weights,
+            total_threshold=threshold,
+            headline_threshold=None if headline is None else float(headline),
+            body_threshold=None if body is None else float(body),
+        )
+
+    def threshold_for(self, section: str) -> float:
+        chosen = self.body_threshold if section == "body" else self.headline_threshold
+        return self.total_threshold if chosen is None else chosen
 
     def probabilities(self, feats: Mapping[str, float]) -> dict[Decision, float]:
         scores = {name: self.intercepts.get(name, 0.0) for name in CLASSES}
@@ -618,11 +658,11 @@ class RoleModel:
         total = sum(exps.values())
         return {name: exps[name] / total for name in CLASSES}
 
-    def predict(self, feats: Mapping[str, float]) -> tuple[Decision, float]:
+    def predict(self, feats: Mapping[str, float], section: str = "body") -> tuple[Decision, float]:
         probs = self.probabilities(feats)
         ranked = sorted(probs.items(), key=lambda item: -item[1])
         best, p = ranked[0]
-        if best == "total" and p < self.total_threshold:
+        if best == "total" and p < self.threshold_for(section):
             best, p = ranked[1]
         return best, p
 
@@ -636,5 +676,5 @@ def decide(site: Site, model: RoleModel) -> tuple[Decision, str]:
     for name, role, predicate in RULES:
         if predicate(site):
             return role, f"rule:{name}"
-    decision, _ = model.predict(features(site))
+    decision, _ = model.predict(features(site), site.section)
     return decision, "model"
