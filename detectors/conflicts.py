@@ -35,6 +35,9 @@ _FILLER = frozenset(
     "the a an of for and said says say told according to its their his her head spokesperson "
     "spokesman spokeswoman".split()
 )
+# Words that name no one in particular: "officials said" is not a claimant that could be
+# set against "the governor said".
+_ANONYMOUS = frozenset("officials official authorities sources source reports media local".split())
 # Actions whose figures count people: "the death toll rose to 7" counts people unsaid.
 _PEOPLE_ACTIONS: Final = frozenset(
     {"killed", "injured", "arrested", "displaced", "missing", "evacuated", "rescued", "captured"}
@@ -64,6 +67,16 @@ def claimant_words(text: str | None) -> frozenset[str]:
         return frozenset()
     cleaned = text.lower().replace("'s", " ").replace("’s", " ")
     return frozenset(w for w in cleaned.replace(",", " ").split() if w not in _FILLER)
+
+
+def same_source_of_figure(a: Claim, b: Claim) -> bool | None:
+    """Like `same_claimant`, across articles: "officials said" names no one in particular,
+    so it is never set against "the governor said" (within one article it still can be:
+    "officials said 12, but the opposition said 40" is a dispute)."""
+    wa, wb = claimant_words(a.count.claimant), claimant_words(b.count.claimant)
+    if not wa or not wb or wa <= _ANONYMOUS or wb <= _ANONYMOUS:
+        return None
+    return bool(wa & wb)
 
 
 def same_claimant(a: Claim, b: Claim) -> bool | None:
@@ -96,7 +109,7 @@ def same_figure(a: Claim, b: Claim, ambiguous: frozenset[str]) -> bool:
     """
     if not same_thing(a, b):
         return False
-    claimant = same_claimant(a, b)
+    claimant = same_source_of_figure(a, b)
     if claimant is not None:
         return claimant
     return a.article_id not in ambiguous and b.article_id not in ambiguous

@@ -116,6 +116,7 @@ ROLE_RULES = [
     ("identified", "Police released the identities of three victims on Friday.", "three",
      "subgroup"),
     ("charged", "He is accused of killing two men outside a bar.", "two", "subgroup"),
+    ("risen_to", "By evening the death toll had risen to 14, officials said.", "14", "total"),
 ]  # fmt: skip
 
 
