@@ -231,7 +231,7 @@ def fit(rows: list[Row], seed: int = 0) -> tuple[RoleModel, dict[str, Any]]:
         weights = {
             str(f): round(float(w), 4)
             for f, w in zip(names, clf.coef_[k], strict=True)
-            if abs(w) >= 1e-3
+            if abs(w) >= 0.01
         }
         table["weights"][str(name)] = dict(sorted(weights.items()))
     return RoleModel.from_table(table), table

@@ -6,19 +6,18 @@ import bisect
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
 
 from detectors.lexicon import Lexicon
 from detectors.roles import (
-    CUE_RULES,
     NO_MODEL,
     Decision,
     RoleModel,
     Site,
     decide,
-    features,
+    decide_with_confidence,
     period_of,
     revised,
 )
@@ -741,7 +740,7 @@ def _is_people(thing: str | None) -> bool:
 
 
 def _cue_names(site: Site) -> set[str]:
-    return {f"rule:{name}" for name, _, predicate in CUE_RULES if predicate(site)}
+    return {f"rule:{name}" for name, hit in site.hits.items() if hit}
 
 
 @dataclass
@@ -856,15 +855,13 @@ class FigureFinder:
             value = _value(site)
             headline = title_high.get(site.action)
             place = pending.count["place"]
-            site = replace(
-                site,
-                other_place=bool(main_places and place and place not in main_places),
-                above_title=headline is not None and value > 3 * max(headline, 1.0),
-                below_title=headline is not None and value < headline,
-                largest=value >= largest.get(site.action, 0.0),
-                first_for_action=firsts.get(site.action) == index,
-                title_value=(site.low_value, site.high_value) in in_title.get(site.action, set())
-                and site.section != "title",
+            site.other_place = bool(main_places and place and place not in main_places)
+            site.above_title = headline is not None and value > 3 * max(headline, 1.0)
+            site.below_title = headline is not None and value < headline
+            site.largest = value >= largest.get(site.action, 0.0)
+            site.first_for_action = firsts.get(site.action) == index
+            site.title_value = site.section != "title" and (
+                (site.low_value, site.high_value) in in_title.get(site.action, set())
             )
             # The article's first single victim of an action stands for its toll when no other
             # figure gives one and nothing says there was a second ("another man", "also").
@@ -873,16 +870,13 @@ class FigureFinder:
                 and numbers[site.action] == 0
                 and site.action not in several
             )
-            decision, decided_by = _decide_kind(
+            decision, decided_by, confidence = _decide_kind(
                 pending.figure.kind, site, self._model, lone, pending.figure.refers_back
             )
             if decided_by == "model" and _adds_to(site, state.pending[:index]):
-                decision, decided_by = "increment", "rule:more"
+                decision, decided_by, confidence = "increment", "rule:more", 1.0
             elif decided_by == "model" and _narrowed(site, pending, state.pending):
-                decision, decided_by = "subgroup", "rule:narrower"
-            confidence = 1.0
-            if decided_by == "model":
-                confidence = self._model.probabilities(features(site))[decision]
+                decision, decided_by, confidence = "subgroup", "rule:narrower", 1.0
             if trace is not None:
                 trace.append(Mention(site.section, pending.number[1], pending.number[0],
                                      decision, decided_by, site))  # fmt: skip
@@ -972,6 +966,9 @@ class FigureFinder:
         token_starts = [t[1] for t in tokens] if spans else []
         span_starts = [span[0] for span in spans]
         quotes = _quote_depths(tokens)
+        authority = self._city_authority(low) if not spans and "'s" in text[start:end] else None
+        low_tuple = tuple(low)
+        title_overlap = len(state.title_words.intersection(low))
         for figure in figures:
             if len(state.pending) >= MAX_COUNTS:
                 break
@@ -986,7 +983,7 @@ class FigureFinder:
             key = (figure.action, figure.thing_key)
             earlier = state.values.get(key, [])
             site = Site(
-                low=tuple(low),
+                low=low_tuple,
                 first=figure.first,
                 number_at=figure.number_at,
                 number_end=figure.number_end,
@@ -1005,7 +1002,7 @@ class FigureFinder:
                 claimant=claimant is not None,
                 quoted=quotes[figure.first] % 2 == 1,
                 definite=figure.first > 0 and low[figure.first - 1] in _DEFINITE,
-                title_overlap=len(state.title_words.intersection(low)),
+                title_overlap=title_overlap,
                 year=state.year,
                 earlier_same=len(earlier),
                 earlier_equal=(figure.low, figure.high) in earlier,
@@ -1016,8 +1013,8 @@ class FigureFinder:
             )
             state.values.setdefault(key, []).append((figure.low, figure.high))
             place = _place_for(figure, tokens, token_starts, spans, span_starts, clauses)
-            if place is None and not spans:
-                place = self._city_authority(low)
+            if place is None:
+                place = authority
             state.pending.append(
                 _Pending(
                     figure=figure,
@@ -1119,9 +1116,10 @@ class FigureFinder:
                 # "the victim" refers to someone known: only what happened to them counts.
                 before_ok = word != "the"
                 after_ok = word in ("a", "an", "the", "another")
+            elif tokens is None or not (word == "," or tokens[index][0][:1].isupper()):
+                continue
             elif (
-                tokens is not None
-                and word == ","
+                word == ","
                 and index > 0
                 and index + 2 < count
                 and low[index + 1].isdigit()
@@ -1142,8 +1140,7 @@ class FigureFinder:
                     out.append(_one_person(name_start, noun, action, verb))
                 continue
             elif (
-                tokens is not None
-                and index + 1 < count
+                index + 1 < count
                 and _is_name(tokens, index)
                 and _is_name(tokens, index + 1)
                 and (index == 0 or not _is_name(tokens, index - 1))
@@ -1861,29 +1858,28 @@ def _perpetrator(low: list[str], figure: _Figure) -> Perpetrator | None:
 
 def _decide_kind(
     kind: str, site: Site, model: RoleModel, lone: bool = False, refers_back: bool = False
-) -> tuple[Decision, str]:
+) -> tuple[Decision, str, float]:
     """Figures the phrase itself settles skip the scorer: "a man was killed" is the event's
-    count (one) when it is the article's only victim of that action (`lone`), else one victim
-    among others; a magnitude is the event's own measure; "no deaths" is a total of zero
-    unless a named rule (an intent, a breakdown) says otherwise."""
+    count (at least one) when it is the article's only victim of that action (`lone`), else
+    one victim among others; a magnitude is the event's own measure; "no deaths" is a total of
+    zero unless a named rule (an intent, a breakdown) says otherwise."""
     if kind == "singular":
-        return ("total", "rule:lone_victim") if lone else ("subgroup", "rule:singular")
+        return ("total", "rule:lone_victim", 1.0) if lone else ("subgroup", "rule:singular", 1.0)
     if kind == "magnitude":
-        return "total", "rule:magnitude"
-    if refers_back:
-        # "Air defences thwarted dozens of these attacks": the story's own thing, counted again.
-        decision, decided_by = decide(site, NO_MODEL)
-        return decision, decided_by if decided_by != "model" else "rule:refers_back"
-    if kind == "zero":
+        return "total", "rule:magnitude", 1.0
+    if refers_back or kind == "zero":
         decision, decided_by = decide(site, NO_MODEL)
         if decided_by != "model":
-            return decision, decided_by
+            return decision, decided_by, 1.0
+        if refers_back:
+            # "Air defences thwarted dozens of these attacks": the story's thing, counted again.
+            return "total", "rule:refers_back", 1.0
         if site.section == "body" and site.action in ("killed", "injured"):
             # "No one was injured" deep in a story is mostly about a part of it (no officers,
             # no one else, a later fire), not the event's toll.
-            return "subgroup", "rule:zero_aside"
-        return "total", "rule:zero"
-    return decide(site, model)
+            return "subgroup", "rule:zero_aside", 1.0
+        return "total", "rule:zero", 1.0
+    return decide_with_confidence(site, model)
 
 
 def _title_case(tokens: list[Token]) -> bool:

@@ -17,7 +17,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Final, Literal
 
 from topics.signatures import Role, Section
@@ -115,9 +116,12 @@ _HARD: Final = frozenset({";", "while", "whereas", "but", "although", "though"})
 _WINDOW = 4
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Site:
-    """One figure mention as the decision sees it (built by detectors.figures.FigureFinder)."""
+    """One figure mention as the decision sees it (built by detectors.figures.FigureFinder).
+
+    Not frozen: the finder fills in the article-level fields (`largest`, `title_value`, ...)
+    once the whole article is read, before anything reads the cached rule verdicts."""
 
     low: tuple[str, ...]  # the sentence's lower-cased tokens
     first: int  # first token of the figure, qualifier included
@@ -148,6 +152,31 @@ class Site:
     largest: bool = False
     first_for_action: bool = False
     title_value: bool = False
+
+    # Derived once at construction: every rule reads the clause.
+    clause: tuple[int, int] = field(init=False)
+    clause_set: frozenset[str] = field(init=False)
+    clause_text: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.clause = _clause_of(self.low, self.first, self.last)
+        start, end = self.clause
+        words = self.low[start:end]
+        self.clause_set = frozenset(words)
+        self.clause_text = " ".join(words)
+
+    @cached_property
+    def period(self) -> str | None:
+        return _period_of(self)
+
+    @cached_property
+    def hits(self) -> dict[str, bool]:
+        """Each named rule's verdict on this mention, evaluated once."""
+        return {name: predicate(self) for name, _, predicate in (*RULES, *CUE_RULES)}
+
+    @cached_property
+    def features(self) -> dict[str, float]:
+        return _features(self)
     # Its place is named and is not where the title and lead's figures are.
     other_place: bool = False
     # Against the title's figure for the same action: far larger (a war-wide toll beside a
@@ -162,26 +191,59 @@ class Site:
 
 
 def clause(site: Site) -> tuple[int, int]:
-    """Token range of the figure's clause: between semicolons and while/but boundaries."""
-    start = site.first
-    while start > 0 and site.low[start - 1] not in _HARD:
+    """Token range of the figure's clause: between semicolons and while/but boundaries, and
+    never more than MAX_CLAUSE tokens either side (a 1 MB "sentence" is not one clause, and
+    every rule reads this range)."""
+    return site.clause
+
+
+MAX_CLAUSE = 40
+
+
+def _clause_of(low: tuple[str, ...], first: int, last: int) -> tuple[int, int]:
+    start = first
+    floor = max(0, first - MAX_CLAUSE)
+    while start > floor and low[start - 1] not in _HARD:
         start -= 1
-    end = site.last + 1
-    while end < len(site.low) and site.low[end] not in _HARD:
+    end = last + 1
+    ceiling = min(len(low), last + 1 + MAX_CLAUSE)
+    while end < ceiling and low[end] not in _HARD:
         end += 1
     return start, end
 
 
 def period_of(site: Site) -> str | None:
+    return site.period
+
+
+_PERIOD_HINTS: Final = frozenset(
+    "since this last past previous year date alone from for years days weeks months".split()
+)
+
+
+def _period_of(site: Site) -> str | None:
     """The period the figure's clause says it counts ("since 2011", "this year"), if any."""
-    start, end = clause(site)
-    text = " ".join(site.low[start:end])
-    match = _PERIOD.search(text)
+    if site.clause_set.isdisjoint(_PERIOD_HINTS) and _YEAR.search(site.clause_text) is None:
+        return None
+    match = _PERIOD.search(site.clause_text)
     return match.group(0) if match else None
 
 
 def _has_frame(words: tuple[str, ...], frames: tuple[tuple[str, ...], ...]) -> bool:
-    return any(words[i : i + len(frame)] == frame for frame in frames for i in range(len(words)))
+    """Whether any frame occurs as consecutive words (one substring search per frame)."""
+    text = f" {' '.join(words)} "
+    return any(needle in text for needle in _needles(frames))
+
+
+_NEEDLES: dict[int, tuple[str, ...]] = {}
+
+
+def _needles(frames: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
+    """The frames as padded strings, built once per frame table."""
+    found = _NEEDLES.get(id(frames))
+    if found is None:
+        found = _NEEDLES[id(frames)] = tuple(f" {' '.join(frame)} " for frame in frames)
+    return found
 
 
 # -- named rules ------------------------------------------------------------------------------
@@ -235,9 +297,17 @@ _ROUNDUP_WORDS: Final = frozenset(
 _ACROSS: Final = frozenset({"city", "county", "state", "country", "region", "town"})
 
 
+_ROUNDUP_HINTS: Final = frozenset(
+    """shootings stabbings incidents homicides killings separate unrelated citywide countywide
+    statewide nationwide across weekend""".split()
+)
+
+
 def _roundup(site: Site) -> bool:
     """ "Eleven shot in separate shootings", "one of 9 killed in shootings across the city",
     "8 dead in weekend violence": a figure that adds up several incidents."""
+    if site.clause_set.isdisjoint(_ROUNDUP_HINTS):
+        return False
     start, end = clause(site)
     words = site.low[start:end]
     if _ROUNDUP_WORDS.intersection(words):
@@ -282,6 +352,8 @@ def _area_tally(site: Site) -> bool:
     """A count for a whole area over a period or across incidents: "the city's homicide total
     reached 87 for the year", "19 people shot in the city since Friday", "3 killed in city
     shootings Monday"."""
+    if site.clause_set.isdisjoint(_AREA_HINTS):
+        return False
     start, end = clause(site)
     words = site.low[start:end]
     area = (
@@ -314,6 +386,8 @@ _OTHER_SITES: Final = frozenset(
 def _elsewhere(site: Site) -> bool:
     """Another incident named as such: "a year after six were shot at another complex",
     "in a separate shooting"."""
+    if site.clause_set.isdisjoint(_ELSEWHERE_HINTS):
+        return False
     start, end = clause(site)
     words = site.low[start:end]
     if _has_frame(words, _EARLIER_FRAMES):
@@ -334,6 +408,8 @@ def _several_incidents(site: Site) -> bool:
     """A figure adding up several incidents: "2 dead, 8 wounded in separate shootings",
     "one killed, four wounded in overnight shootings", "a violent weekend", "a pair of
     shootings", "seven murdered in three shootings", "3 dead in South Side shootings"."""
+    if site.clause_set.isdisjoint(_INCIDENT_HINTS):
+        return False
     start, end = clause(site)
     words = site.low[start:end]
     for i, word in enumerate(words):
@@ -359,6 +435,8 @@ _NUMBER_WORDS: Final = frozenset(
 
 def _earlier_year(site: Site) -> bool:
     """ "the Nov. 5, 2009, shooting that killed 13" in a later year's article: another event."""
+    if site.year is None or _YEAR.search(site.clause_text) is None:
+        return False
     if site.year is None:
         return False
     start, end = clause(site)
@@ -394,8 +472,7 @@ _SPAN = re.compile(
 
 def _day_span(site: Site) -> bool:
     """ "11 people shot from Tuesday afternoon to early Wednesday": a count over days."""
-    start, end = clause(site)
-    return _SPAN.search(" ".join(site.low[start:end])) is not None
+    return _SPAN.search(site.clause_text) is not None
 
 
 _ALONGSIDE: Final = (("another",), ("a", "second"), ("a", "third"), ("along", "with"))
@@ -404,7 +481,9 @@ _ALONGSIDE: Final = (("another",), ("a", "second"), ("a", "third"), ("along", "w
 def _one_of_several_groups(site: Site) -> bool:
     """ "Two women were shot in the hand while another woman was shot in the leg", "two
     students were hurt along with a third": the sentence counts more than this group."""
-    after = site.low[site.last + 1 :]
+    if _ALONGSIDE_HINTS.isdisjoint(site.low[site.last + 1 : site.last + 1 + MAX_CLAUSE]):
+        return False
+    after = site.low[site.last + 1 : site.last + 1 + MAX_CLAUSE]
     thing = site.thing_key
     if thing is None:
         return False
@@ -446,6 +525,8 @@ _LEGAL_FRAMES: Final = (
 def _charged(site: Site) -> bool:
     """ "Accused of killing two men", "charges filed in a double slaying": the killings a
     charge names, which are often fewer than the event's."""
+    if _LEGAL_HINTS.isdisjoint(site.low[max(0, site.first - 4) : site.first]):
+        return False
     start, _ = clause(site)
     # The charge names the figure itself: "accused of killing two", "charged in a double
     # slaying" - not "charged in the shooting that killed three".
@@ -464,8 +545,7 @@ _WHOLE_PERIOD = re.compile(
 def _whole_period(site: Site) -> bool:
     """A count over a span, not one event: "in May more than 60 were killed", "in the past
     24 hours", "this year"."""
-    start, end = clause(site)
-    return _WHOLE_PERIOD.search(" ".join(site.low[start:end])) is not None
+    return _WHOLE_PERIOD.search(site.clause_text) is not None
 
 
 def _roundup_period(site: Site) -> bool:
@@ -518,6 +598,23 @@ CUE_RULES: Final[tuple[Rule, ...]] = (
 )
 
 
+# Cheap tests before the rules that walk the clause: most clauses have none of these words.
+_AREA_HINTS: Final = frozenset(
+    {"city's", "county's", "state's", "country's", "nation's", "town's", "region's"}
+    | {"city", "county", "state", "country", "nation"}
+)
+_ELSEWHERE_HINTS: Final = frozenset({"another", "after", "ago", "separate", "unrelated"})
+_INCIDENT_HINTS: Final = frozenset(
+    {"shootings", "stabbings", "incidents", "attacks", "crashes", "violent"}
+)
+_YEAR: Final = re.compile(r"\b(?:19|20)\d\d\b")
+_ALONGSIDE_HINTS: Final = frozenset({"another", "second", "third", "along"})
+_LEGAL_HINTS: Final = frozenset(
+    {"accused", "charged", "charges", "convicted", "indicted", "sentenced", "guilty", "trial",
+     "filed"}
+)  # fmt: skip
+
+
 # -- features ---------------------------------------------------------------------------------
 
 
@@ -536,7 +633,11 @@ def _bucket(value: float | None) -> str:
 
 
 def features(site: Site) -> dict[str, float]:
-    """The mention's context as named binary features (the scorer's input)."""
+    """The mention's context as named binary features (the scorer's input), computed once."""
+    return site.features
+
+
+def _features(site: Site) -> dict[str, float]:
     low = site.low
     feats: dict[str, float] = {}
     for offset in range(1, 4):
@@ -557,8 +658,8 @@ def features(site: Site) -> dict[str, float]:
             feats[f"cue:{name}:after"] = 1.0
         if rest & words:
             feats[f"cue:{name}:clause"] = 1.0
-    for name, _, predicate in (*RULES, *CUE_RULES):
-        if predicate(site):
+    for name, hit in site.hits.items():
+        if hit:
             feats[f"rule:{name}"] = 1.0
     feats[f"section={site.section}"] = 1.0
     if site.section != "title":
@@ -647,18 +748,33 @@ class RoleModel:
         return self.total_threshold if chosen is None else chosen
 
     def probabilities(self, feats: Mapping[str, float]) -> dict[Decision, float]:
-        scores = {name: self.intercepts.get(name, 0.0) for name in CLASSES}
-        for feature, value in feats.items():
-            per_class = self.weights.get(feature)
-            if per_class:
-                for name, weight in per_class.items():
-                    scores[name] += weight * value  # type: ignore[index]
-        top = max(scores.values())
-        exps = {name: math.exp(score - top) for name, score in scores.items()}
-        total = sum(exps.values())
-        return {name: exps[name] / total for name in CLASSES}
+        vectors = self._vectors
+        scores = list(self._bias)
+        for feature in feats:
+            vector = vectors.get(feature)
+            if vector is not None:
+                for k, weight in vector:
+                    scores[k] += weight  # features are binary: value 1
+        top = max(scores)
+        exps = [math.exp(score - top) for score in scores]
+        total = sum(exps)
+        return {name: exps[k] / total for k, name in enumerate(CLASSES)}
+
+    @cached_property
+    def _bias(self) -> tuple[float, ...]:
+        return tuple(self.intercepts.get(name, 0.0) for name in CLASSES)
+
+    @cached_property
+    def _vectors(self) -> dict[str, tuple[tuple[int, float], ...]]:
+        """Feature -> (class index, weight) pairs, built once from the table."""
+        index: dict[str, int] = {name: k for k, name in enumerate(CLASSES)}
+        return {
+            feature: tuple((index[name], weight) for name, weight in per_class.items())
+            for feature, per_class in self.weights.items()
+        }
 
     def predict(self, feats: Mapping[str, float], section: str = "body") -> tuple[Decision, float]:
+        """The role and its probability (below the section's threshold a total gives way)."""
         probs = self.probabilities(feats)
         ranked = sorted(probs.items(), key=lambda item: -item[1])
         best, p = ranked[0]
@@ -673,8 +789,15 @@ NO_MODEL: Final = RoleModel(intercepts={"total": 10.0}, weights={})
 
 def decide(site: Site, model: RoleModel) -> tuple[Decision, str]:
     """The mention's role (or `not_count`) and what decided it: 'rule:<name>' or 'model'."""
-    for name, role, predicate in RULES:
-        if predicate(site):
-            return role, f"rule:{name}"
-    decision, _ = model.predict(features(site), site.section)
-    return decision, "model"
+    decision, decided_by, _ = decide_with_confidence(site, model)
+    return decision, decided_by
+
+
+def decide_with_confidence(site: Site, model: RoleModel) -> tuple[Decision, str, float]:
+    """As `decide`, with how sure it is: 1.0 for a rule, the scorer's probability otherwise."""
+    hits = site.hits
+    for name, role, _ in RULES:
+        if hits[name]:
+            return role, f"rule:{name}", 1.0
+    decision, probability = model.predict(features(site), site.section)
+    return decision, "model", probability
