@@ -280,6 +280,9 @@ def headline_claims(claims: list[Claim]) -> list[Claim]:
     return sorted(kept, key=lambda c: (c.published_at, c.claim_id))
 
 
+# Figures that keep growing for days after the event (arrests over an investigation, people
+# displaced or evacuated): a later day's report is still the same event's figure.
+AFTERMATH: Final = frozenset({"arrested", "displaced", "evacuated", "rescued", "captured"})
 # Two articles whose events are further apart than this report different events, unless one
 # names the other's day (a follow-up).
 EVENT_DAYS_APART: Final = 1
@@ -311,7 +314,9 @@ def related_pairs(
         for b in claims[i + 1 :]:
             if a.article_id == b.article_id or not same_figure(a, b, ambiguous):
                 continue
-            if not same_event(members.get(a.article_id), members.get(b.article_id)):
+            if a.count.action not in AFTERMATH and not same_event(
+                members.get(a.article_id), members.get(b.article_id)
+            ):
                 continue
             yield a, b, relation(a, b)
 
