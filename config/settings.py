@@ -96,6 +96,25 @@ class Settings(BaseSettings):
     metrics_port: int = Field(default=9464, description="0 disables the /metrics endpoint.")
     log_level: str = "info"
 
+    # Throughput: the prepared-lexicon cache (see workers/lexicon_cache.py).
+    lexicon_cache: bool = Field(
+        default=True, description="Keep the compiled tables and gazetteer on disk between starts."
+    )
+    lexicon_cache_dir: Path | None = Field(
+        default=None, description="Where the compiled lexicon is kept; unset: the user cache dir."
+    )
+
+    @property
+    def lexicon_cache_path(self) -> Path | None:
+        """The directory for the compiled-lexicon cache, or None when it is off."""
+        if not self.lexicon_cache:
+            return None
+        if self.lexicon_cache_dir is not None:
+            return self.lexicon_cache_dir
+        import platformdirs  # only here: settings import nothing heavy otherwise
+
+        return Path(platformdirs.user_cache_dir("wirewatch", appauthor=False))
+
     @model_validator(mode="after")
     def _security_is_coherent(self) -> Self:
         # Refuse half-configured security at start-up rather than fail on the first connect.
