@@ -209,7 +209,7 @@ def clean_text(text: str, lexicon: Lexicon) -> tuple[str, int]:
         lowered = line.lower()
         if (
             pattern is not None
-            and any(phrase in lowered for phrase in lexicon.furniture_phrases)
+            and lexicon.furniture_phrases.any_in(lowered)
             and pattern.search(line)
         ):
             if len(line) < SHORT_LINE:
