@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
+from re import Match
 
 from detectors.lexicon import Lexicon
 
@@ -267,17 +269,19 @@ _TOKEN = re.compile(
 )
 
 
+# The same pattern for ASCII text: there a letter is [A-Za-z], and a plain class matches about
+# twice as fast as the Unicode "[^\W\d_]" (the other branches are unchanged).
+_TOKEN_ASCII = re.compile(_TOKEN.pattern.replace(r"[^\W\d_]", "[A-Za-z]"))
+
+
 def tokenize(text: str, offset: int = 0) -> list[tuple[str, int, int]]:
     """(token, start, end) for every word, number and punctuation mark, shifted by offset."""
-    out: list[tuple[str, int, int]] = []
-    append = out.append
-    # One span() call per match is measurably cheaper than start() and end().
+    pattern = _TOKEN_ASCII if text.isascii() else _TOKEN
+    matches = list(pattern.finditer(text))
+    # map() over the unbound Match methods keeps the per-token work in C.
+    starts: Iterable[int] = map(Match.start, matches)
+    ends: Iterable[int] = map(Match.end, matches)
     if offset:
-        for match in _TOKEN.finditer(text):
-            start, end = match.span()
-            append((match[0], start + offset, end + offset))
-    else:
-        for match in _TOKEN.finditer(text):
-            start, end = match.span()
-            append((match[0], start, end))
-    return out
+        starts = (start + offset for start in starts)
+        ends = (end + offset for end in ends)
+    return list(zip(map(Match.group, matches), starts, ends))
