@@ -309,4 +309,4 @@ def tokenize(text: str, offset: int = 0) -> list[tuple[str, int, int]]:
     if offset:
         starts = (start + offset for start in starts)
         ends = (end + offset for end in ends)
-    return list(zip(map(Match.group, matches), starts, ends))
+    return list(zip(map(Match.group, matches), starts, ends, strict=True))
