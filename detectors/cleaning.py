@@ -49,6 +49,8 @@ _DOTTED_MARKERS = (".S.", ".s.", ".K.", ".k.", ".N.", ".n.", ".U.", ".u.", ".m."
 # Where a _DOTTED match can start: its first four characters, every case-insensitive form
 # written out (the long s and the Kelvin sign fold to s and k). A plain class lets the regex
 # engine skip ahead in C; the IGNORECASE alternation above is tried only at these places.
+# Candidates _undot checks one by one before handing the rest of a text to _DOTTED.sub.
+_UNDOT_LOOP = 8
 _DOTTED_START = re.compile("[UuEeDdAaPp]\\.[Ss\u017fKk\u212aNnCcMmUu]\\.")
 # "St. Louis", "Ft. Worth", "Mt. Vernon": the dot would end the sentence and split the name.
 # (The word boundary is checked by a look-behind after the first letter, so the search can
@@ -152,21 +154,32 @@ def normalise(text: str) -> str:
 
 def _undot(text: str) -> str:
     """_DOTTED.sub(...) tried only where _DOTTED_START finds a candidate: the same matches in
-    the same left-to-right order, at a fraction of the cost on text with none."""
+    the same left-to-right order, at a fraction of the cost on text with few. Past a handful of
+    candidates it falls back to _DOTTED.sub, so a text made of them costs what it did."""
     parts: list[str] = []
     position = last = 0
-    while (candidate := _DOTTED_START.search(text, position)) is not None:
+    for _ in range(_UNDOT_LOOP):
+        candidate = _DOTTED_START.search(text, position)
+        if candidate is None:
+            break
         match = _DOTTED.match(text, candidate.start())
         if match is None:
             position = candidate.start() + 1
             continue
         parts.append(text[last : match.start()])
-        parts.append(_DOTTED_MAP.get(match.group(1).lower(), match.group(1)))
+        parts.append(_dotted_form(match))
         last = position = match.end()
+    else:
+        # Many candidates: the plain substitution is the faster way through such a text.
+        return _DOTTED.sub(_dotted_form, text)
     if not parts:
         return text
     parts.append(text[last:])
     return "".join(parts)
+
+
+def _dotted_form(match: re.Match[str]) -> str:
+    return _DOTTED_MAP.get(match.group(1).lower(), match.group(1))
 
 
 def _is_link_list(line: str) -> bool:
