@@ -102,7 +102,10 @@ def _write(directory: Path, path: Path, lexicon: Lexicon) -> None:
             raise
     except OSError as exc:
         # A read-only home must not stop the worker: it only starts slower.
-        log.warning("cannot write lexicon cache in %s (%s); continuing without it", directory, exc)
+        log.warning(
+            "cannot write the lexicon cache in %s (%s); starts stay slow until "
+            "WIREWATCH_LEXICON_CACHE_DIR names a writable directory", directory, exc,
+        )  # fmt: skip
         return
     others = sorted(
         (p for p in directory.glob(f"{_PREFIX}*{_SUFFIX}") if p != path),
