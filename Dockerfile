@@ -29,7 +29,7 @@ RUN groupadd --system --gid 10001 wirewatch \
        --home-dir /nonexistent --shell /usr/sbin/nologin wirewatch \
     && install -d -o wirewatch -g wirewatch /var/lib/wirewatch
 USER wirewatch:wirewatch
-# faust writes its <app_id>-data/ directory under the working directory.
+# faust keeps a temporary data directory (removed on exit) unless WIREWATCH_DATA_DIR is set.
 WORKDIR /var/lib/wirewatch
 
 EXPOSE 9464

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -13,7 +14,22 @@ SCHEMA_VERSION = 1
 # One article is a news story, not a book: anything larger is a producer bug.
 DEFAULT_MAX_BYTES = 1_000_000
 
-NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# Whitespace-only is empty: the worker strips, so the schema asks for one non-space character.
+_NOT_BLANK = Field(json_schema_extra={"pattern": r"\S"})
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), _NOT_BLANK]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=512), _NOT_BLANK
+]
+
+# published_at on the wire: an RFC 3339 date-time (section 5.6: 'T' and 'Z' in either case, any
+# number of fraction digits, a leap second) or a bare full-date. The article JSON Schema carries
+# this same expression as its pattern, so any consumer's validator agrees with the worker.
+PUBLISHED_AT_PATTERN = (
+    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"([Tt]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?"
+    r"([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?$"
+)
+_PUBLISHED_AT = re.compile(PUBLISHED_AT_PATTERN)
 
 
 class Article(BaseModel):
@@ -22,8 +38,8 @@ class Article(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", strict=True)
 
     schema_version: int = SCHEMA_VERSION
-    id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=512)]
-    source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=512)]
+    id: ShortText
+    source: ShortText
     published_at: AwareDatetime = Field(
         description="Event time of the article: RFC 3339 with an offset, or a bare date "
         "(taken as 00:00 UTC)."
@@ -42,31 +58,48 @@ class InvalidArticle(ValueError):
         self.detail = detail
 
 
+def parse_published_at(text: str) -> datetime:
+    """An RFC 3339 date-time, or a bare date taken as 00:00 UTC; ValueError for anything else
+    (a naive date-time is refused rather than given a guessed zone)."""
+    match = _PUBLISHED_AT.fullmatch(text)
+    if match is None:
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9:.]+", text):
+            raise ValueError("has no UTC offset; add one, e.g. 'Z' or '+02:00'")
+        raise ValueError("is not an RFC 3339 date-time (2026-03-14T08:15:00Z) or a date")
+    try:
+        day = date.fromisoformat(text[:10])
+    except ValueError:
+        raise ValueError("is not a calendar date") from None
+    if len(text) == 10:
+        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    hour, minute, second = int(text[11:13]), int(text[14:16]), int(text[17:19])
+    fraction = match[6] or ""  # groups: month, day, time, hour, second, fraction, offset
+    micro = int((fraction[1:] + "000000")[:6]) if fraction else 0
+    tail = text[19 + len(fraction) :]
+    if tail in ("Z", "z"):
+        zone = UTC
+    else:
+        sign = -1 if tail[0] == "-" else 1
+        zone = timezone(sign * timedelta(hours=int(tail[1:3]), minutes=int(tail[4:6])))
+    if second < 60:
+        return datetime(day.year, day.month, day.day, hour, minute, second, micro, zone)
+    # A leap second exists only as 23:59:60 UTC; in POSIX time it is the next day's first
+    # instant.
+    before = datetime(day.year, day.month, day.day, hour, minute, 59, micro, zone)
+    if before.astimezone(UTC).strftime("%H:%M") != "23:59":
+        raise ValueError("has second 60 outside a leap second (23:59:60 UTC)")
+    return before + timedelta(seconds=1)
+
+
 def _normalise_published_at(doc: dict[str, Any]) -> None:
-    """Accept a bare date as midnight UTC; reject naive date-times instead of guessing a zone."""
+    """published_at as the model's strict parser reads it (see parse_published_at)."""
     value = doc.get("published_at")
     if not isinstance(value, str):
         return
-    text = value.strip()
     try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        pass
-    else:
-        if len(text) == 10:
-            doc["published_at"] = datetime(day.year, day.month, day.day, tzinfo=UTC).isoformat()
-            return
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        parsed = parse_published_at(value)
     except ValueError as exc:
-        raise InvalidArticle(
-            "invalid_published_at", f"published_at {value!r} is not an RFC 3339 date-time"
-        ) from exc
-    if parsed.tzinfo is None:
-        raise InvalidArticle(
-            "invalid_published_at",
-            f"published_at {value!r} has no UTC offset; add one, e.g. 'Z' or '+02:00'",
-        )
+        raise InvalidArticle("invalid_published_at", f"published_at {value!r} {exc}") from exc
     doc["published_at"] = parsed.isoformat()
 
 
@@ -109,6 +142,9 @@ def parse_article(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
             "unsupported_schema_version",
             f"schema_version {version!r}; this worker reads {SCHEMA_VERSION}",
         )
+    if isinstance(version, float):
+        doc["schema_version"] = SCHEMA_VERSION  # JSON has one number type: 1.0 is 1
+
     _normalise_published_at(doc)
     try:
         # Round-trip through JSON so strict mode parses the date-time string as JSON would.

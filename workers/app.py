@@ -13,7 +13,7 @@ from typing import Any
 
 import faust
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.aiohttp import make_aiohttp_handler
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -29,7 +29,7 @@ from detectors.story import StoryDetector
 from topics import ALERTS, ARTICLES, DEADLETTERS, SIGNATURES, Alert, DeadLetter, Signature
 from workers import faust_fixes
 from workers.lexicon_cache import load_lexicon
-from workers.metrics import Metrics
+from workers.metrics import Metrics, ThroughputSummary
 from workers.pipeline import ArticlePipeline, Inbound
 from workers.security import describe_security, faust_credentials, redis_options
 from workers.store import StoryStore
@@ -242,6 +242,14 @@ def create_app(
     # mode types handlers with mypy_extensions VarArg/NamedArg, which mypy cannot match here.
     app.on_partitions_revoked.connect(forget_revoked_lag)  # type: ignore[arg-type]
 
+    if settings.summary_interval_s:
+        summary = ThroughputSummary(metrics)
+
+        @app.timer(interval=settings.summary_interval_s)
+        async def log_throughput() -> None:
+            # The operator's "is it keeping up?" without Prometheus: one line per interval.
+            log.info("%s", summary.line(time.monotonic()))
+
     @app.timer(interval=10.0)
     async def refresh_story_gauges() -> None:
         # Counting stories costs a Redis round trip; every 10 s is plenty for a dashboard.
@@ -367,12 +375,13 @@ def _reason(exc: BaseException) -> str:
 
 
 async def _serve_http(worker: Worker) -> None:
-    async def metrics_view(_: web.Request) -> web.Response:
+    exposition = make_aiohttp_handler(worker.metrics.registry)
+
+    async def metrics_view(request: web.Request) -> web.StreamResponse:
+        # Readiness first, so wirewatch_worker_ready in this scrape is current; then
+        # prometheus_client's own handler (content negotiation, OpenMetrics, gzip).
         await readiness(worker)
-        return web.Response(
-            body=generate_latest(worker.metrics.registry),
-            headers={"Content-Type": CONTENT_TYPE_LATEST},
-        )
+        return await exposition(request)
 
     async def live(_: web.Request) -> web.Response:
         return web.json_response({"live": True})

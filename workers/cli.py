@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -18,13 +19,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
-from config.settings import Settings, describe_settings_error
+from config.settings import (
+    Settings,
+    describe_settings_error,
+    environment_help,
+    unknown_variables,
+)
 from detectors.conflicts import claimant_words
 from topics import ALERTS, ARTICLES, Alert, Article, InvalidArticle, parse_article
-from workers.embedded import EmbeddedServiceError, EmbeddedServices
+from workers import preflight
+from workers.embedded import EmbeddedServiceError, EmbeddedServices, faust_data_dir
 from workers.security import kafka_client_options, redis_options
 
 log = logging.getLogger("wirewatch")
@@ -35,6 +43,15 @@ EXIT_FAILED = 1
 
 class CliError(Exception):
     """A problem the user can fix; printed without a traceback."""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("wirewatch")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "unknown"
 
 
 def _setup_logging(level: str) -> None:
@@ -109,7 +126,19 @@ def _missing_topics(settings: Settings) -> list[str]:
 
 
 # -- run -----------------------------------------------------------------------------------------
+def _check_services(settings: Settings, *, kafka: bool = True, redis: bool = False) -> None:
+    """Configured services answer within WIREWATCH_CONNECT_TIMEOUT_S (embedded ones always do)."""
+    if kafka and settings.kafka_url is not None:
+        preflight.check_broker(settings)
+    if redis and settings.redis_url is not None:
+        preflight.check_redis(settings)
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    # Everything that can be checked is checked before the worker joins its group: a worker
+    # that fails after joining costs the others a rebalance.
+    preflight.check_metrics_port(settings)
+    _check_services(settings, kafka=True, redis=True)
     with services(settings) as resolved:
         from workers.topics_admin import create_topics
 
@@ -123,7 +152,22 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
                     f"topics missing on the broker: {', '.join(missing)}. Create them with "
                     "`wirewatch create-topics` (broker auto-create is never relied on)."
                 )
+        if embedded:
+            # The one thing a person needs next: how to feed this worker from another shell.
+            print(_publish_hint(resolved), file=sys.stderr, flush=True)
         return _run_worker(resolved)
+
+
+def _publish_hint(settings: Settings) -> str:
+    """The exact commands that reach this run's embedded broker from another shell."""
+    env = f"WIREWATCH_KAFKA_URL={settings.kafka_url}"
+    if settings.topic_prefix:
+        env += f" WIREWATCH_TOPIC_PREFIX={shlex.quote(settings.topic_prefix)}"
+    return (
+        "wirewatch run: embedded broker and Redis; from another shell:\n"
+        f"  {env} wirewatch publish FILE\n"
+        f"  {env} wirewatch alerts"
+    )
 
 
 def _run_worker(settings: Settings) -> int:
@@ -131,17 +175,20 @@ def _run_worker(settings: Settings) -> int:
 
     from workers.app import create_app
 
-    worker = create_app(settings)
-    runner = faust.Worker(worker.app, loglevel=settings.log_level.upper(), quiet=True)
-    try:
-        runner.execute_from_commandline()
-    except SystemExit as exc:
-        return int(exc.code or 0)
+    # faust's data directory is ours to remove on exit (or a configured one, reused).
+    with faust_data_dir(settings.data_dir, settings.app_id) as datadir:
+        worker = create_app(settings, datadir=datadir)
+        runner = faust.Worker(worker.app, loglevel=settings.log_level.upper(), quiet=True)
+        try:
+            runner.execute_from_commandline()
+        except SystemExit as exc:
+            return int(exc.code or 0)
     return 0
 
 
 def cmd_create_topics(settings: Settings, args: argparse.Namespace) -> int:
     _require_kafka(settings, "create-topics")
+    _check_services(settings)
     from workers.topics_admin import create_topics
 
     created = create_topics(settings, _bootstrap(settings))
@@ -237,13 +284,23 @@ def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    _check_services(settings)
     producer = _producer(settings)
     topic = settings.topic(ARTICLES)
-    for _line, article in good:
-        producer.send(topic, key=article.id.encode(), value=_line.raw)  # type: ignore[attr-defined]
+    # Kafka keeps order only inside a partition, and the worker's windows run on event time:
+    # one key for every article (the default) puts them on one partition in published_at
+    # order, so `publish` + `run` sees what `replay` sees. See README "Keys and order".
+    ordered = sorted(good, key=lambda pair: pair[1].published_at)
+    for line, article in ordered:
+        key = article.id if args.key_by_id else args.key
+        producer.send(topic, key=key.encode(), value=line.raw)  # type: ignore[attr-defined]
     producer.flush()  # type: ignore[attr-defined]
     producer.close()  # type: ignore[attr-defined]
-    print(f"published {len(good)} article(s) to {topic}", file=sys.stderr)
+    keyed = "keyed by article id" if args.key_by_id else f"key {args.key!r} (one partition)"
+    print(
+        f"published {len(good)} article(s) to {topic} in published_at order, {keyed}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -269,11 +326,12 @@ def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
     ordered = _order(lines, settings.max_article_bytes)
     if not ordered:
         raise CliError("nothing to replay")
+    _check_services(settings, kafka=True, redis=True)
     with services(settings) as resolved:
         from workers.topics_admin import create_topics
 
         create_topics(resolved, _bootstrap(resolved))
-        worker = None if args.no_worker else _spawn_worker(resolved)
+        worker = None if args.no_worker else _spawn_worker(resolved, quiet=_show_progress())
         try:
             return _replay(resolved, ordered, worker, args, fresh_broker=settings.kafka_url is None)
         finally:
@@ -281,7 +339,12 @@ def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
                 _stop_process(worker)
 
 
-def _spawn_worker(settings: Settings) -> subprocess.Popen[bytes]:
+def _show_progress() -> bool:
+    """A live progress line only for a person at a terminal; logs and CI get the summary."""
+    return sys.stderr.isatty()
+
+
+def _spawn_worker(settings: Settings, *, quiet: bool = False) -> subprocess.Popen[bytes]:
     assert settings.kafka_url is not None and settings.redis_url is not None
     env = {
         **os.environ,
@@ -293,6 +356,10 @@ def _spawn_worker(settings: Settings) -> subprocess.Popen[bytes]:
     # A group join waits half the session timeout; replay's single worker wants it short.
     env.setdefault("WIREWATCH_SESSION_TIMEOUT_S", "2")
     env.setdefault("WIREWATCH_HEARTBEAT_INTERVAL_S", "0.5")
+    if quiet:
+        # Under a progress line the worker's per-alert INFO lines would scroll it away; the
+        # alerts themselves are on stdout. An explicit WIREWATCH_LOG_LEVEL still wins.
+        env.setdefault("WIREWATCH_LOG_LEVEL", "warning")
     cmd = [sys.executable, "-m", "workers.cli", "run"]
     # Its logs go to our stderr; stdout stays for alerts.
     return subprocess.Popen(cmd, env=env, stdout=sys.stderr, stdin=subprocess.DEVNULL)
@@ -363,19 +430,29 @@ def _replay(
     alerts_key = replay_key(settings.redis_prefix, run_id, "alerts")
     deadline = started + args.timeout
     done = 0
-    while True:
-        done = int(client.scard(done_key))
-        if done >= len(lines):
-            break
-        if worker is not None and worker.poll() is not None:
-            raise CliError(
-                f"the replay worker exited with code {worker.returncode} after {done} article(s)"
-            )
-        if time.monotonic() > deadline:
-            raise CliError(
-                f"timed out after {args.timeout:.0f}s: {done} of {len(lines)} article(s) processed"
-            )
-        time.sleep(0.1)
+    with _progress_bar(len(lines)) as progress:
+        while True:
+            done = int(client.scard(done_key))
+            if progress is not None:
+                progress.update(done - progress.n)
+                progress.set_postfix_str(
+                    f"{int(client.scard(dead_key))} dead-lettered, "
+                    f"{int(client.scard(alerts_key))} alert(s)",
+                    refresh=True,
+                )
+            if done >= len(lines):
+                break
+            if worker is not None and worker.poll() is not None:
+                raise CliError(
+                    f"the replay worker exited with code {worker.returncode} after "
+                    f"{done} article(s)"
+                )
+            if time.monotonic() > deadline:
+                raise CliError(
+                    f"timed out after {args.timeout:.0f}s: {done} of {len(lines)} article(s) "
+                    "processed"
+                )
+            time.sleep(0.1)
     expected = {a.decode() if isinstance(a, bytes) else a for a in client.smembers(alerts_key)}
     dead = int(client.scard(dead_key))
 
@@ -394,13 +471,33 @@ def _replay(
                 f"{len(expected - seen)} acknowledged alert(s) not read back from {alerts_topic}"
             )
     consumer.close()
-    log.info(
-        "replay %s: %d article(s): %d processed, %d dead-lettered; %d alert(s) in %.1fs",
-        run_id, len(lines), done - dead, dead, len(seen), time.monotonic() - started,
-    )  # fmt: skip
+    # The summary is printed whatever the log level: it is the answer to "did it work?".
+    elapsed = time.monotonic() - started
+    print(
+        f"replay {run_id}: {len(lines)} article(s): {done - dead} processed, {dead} "
+        f"dead-lettered; {len(seen)} alert(s) in {elapsed:.1f}s "
+        f"({len(lines) / max(elapsed, 1e-9):.1f} articles/s)",
+        file=sys.stderr,
+        flush=True,
+    )
     if args.assignments:
         _write_assignments(client, settings, lines, Path(args.assignments))
     return 0
+
+
+@contextmanager
+def _progress_bar(total: int) -> Iterator[Any]:
+    """tqdm on stderr when it is a terminal (processed/total, rate, ETA); else None."""
+    if not _show_progress():
+        yield None
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="article", desc="replay", file=sys.stderr, dynamic_ncols=True)
+    try:
+        yield bar
+    finally:
+        bar.close()
 
 
 def _write_assignments(
@@ -501,6 +598,7 @@ def render_alert(alert: Alert) -> str:
 
 def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
     _require_kafka(settings, "alerts")
+    _check_services(settings)
     from kafka import KafkaConsumer
 
     consumer = KafkaConsumer(
@@ -631,7 +729,15 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 
 # -- main ----------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wirewatch", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="wirewatch",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="environment variables (read once at start; default shown):\n"
+        f"{environment_help()}\n\n"
+        "What each one means: the Configuration table in README.md.",
+    )
+    parser.add_argument("--version", action="version", version=f"wirewatch {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser(
@@ -662,6 +768,19 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--source", help="source (outlet host) for plain-text files")
         p.add_argument("--published-at", help="RFC 3339 publication time for plain-text files")
         p.set_defaults(func=func)
+        if name == "publish":
+            p.add_argument(
+                "--key",
+                default="wirewatch",
+                help="record key for every article (default 'wirewatch'): one key, one "
+                "partition, so the worker reads them in published_at order as replay does",
+            )
+            p.add_argument(
+                "--key-by-id",
+                action="store_true",
+                help="key each article by its id instead: spreads them over partitions, but "
+                "one story's articles may then be processed out of order",
+            )
         if name == "replay":
             p.add_argument(
                 "--timeout", type=float, default=600.0, help="seconds to wait (default 600)"
@@ -699,16 +818,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as exc:
-        print(f"wirewatch: bad configuration:\n{describe_settings_error(exc)}", file=sys.stderr)
+        # One line per error, each naming its variable; no traceback (exit 2, like argparse).
+        for line in describe_settings_error(exc, os.environ):
+            print(f"wirewatch: bad configuration: {line}", file=sys.stderr)
         return EXIT_USAGE
+    for line in unknown_variables(os.environ):
+        print(f"wirewatch: warning: {line}", file=sys.stderr)
     _setup_logging(settings.log_level)
     # SIGTERM becomes SystemExit so `finally` blocks stop what we started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    from kafka.errors import KafkaError
+    from redis.exceptions import RedisError
+
     try:
         return int(args.func(settings, args))
+    except preflight.PreflightError as exc:
+        print(f"wirewatch {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except CliError as exc:
         print(f"wirewatch {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE if args.command in ("publish", "extract") else EXIT_FAILED
+    except (KafkaError, RedisError) as exc:
+        # A service that passed the start-up check and failed later (credentials, ACLs, an
+        # advertised listener we cannot reach): one line, not a client library's traceback.
+        print(f"wirewatch {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
 

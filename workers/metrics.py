@@ -3,9 +3,44 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import get_args
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
+
+from topics.alerts import AlertKind
+from topics.deadletters import REASONS
+
+# The closed sets behind each label. Series for all of them exist at zero from the start, so
+# a panel shows 0 rather than "No data" and increase() sees the first burst of dead letters.
+ALERT_KINDS: tuple[str, ...] = get_args(AlertKind)
+STAGES = ("extract", "publish_signature", "match", "update_state", "detect")
+REDIS_OPERATIONS = (
+    "ping",
+    "get_article",
+    "claim_article",
+    "final_story",
+    "candidates",
+    "index",
+    "add_article",
+    "absorb",
+    "snapshot",
+    "furniture_known",
+    "furniture_observe",
+    "alert_pending",
+    "alert_sent",
+    "mark_emerging",
+    "counts",
+    "replay_done",
+)
 
 # Latency buckets in seconds: extraction is milliseconds, Redis sub-millisecond on loopback,
 # event-time to alert can be minutes when replaying or lagging.
@@ -38,7 +73,12 @@ class Metrics:
     @classmethod
     def create(cls, registry: CollectorRegistry | None = None) -> Metrics:
         reg = registry if registry is not None else CollectorRegistry()
-        return cls(
+        # The default collectors (process_* memory/CPU/fds, python_info, python_gc_*) on our
+        # own registry: an OOM-killed worker's memory curve is on the dashboard.
+        ProcessCollector(registry=reg)
+        PlatformCollector(registry=reg)
+        GCCollector(registry=reg)
+        metrics = cls(
             registry=reg,
             articles_consumed=Counter(
                 "wirewatch_articles_consumed_total",
@@ -132,6 +172,19 @@ class Metrics:
                 registry=reg,
             ),
         )
+        metrics._initialise_labels()
+        return metrics
+
+    def _initialise_labels(self) -> None:
+        for reason in REASONS:
+            self.articles_deadlettered.labels(reason)
+        for kind in ALERT_KINDS:
+            self.alerts_published.labels(kind)
+        for stage in STAGES:
+            self.stage_seconds.labels(stage)
+        for operation in REDIS_OPERATIONS:
+            self.redis_errors.labels(operation)
+            self.redis_seconds.labels(operation)
 
     def set_lag(self, topic: str, partition: int, lag: int) -> None:
         self.consumer_lag.labels(topic, str(partition)).set(lag)
@@ -156,3 +209,48 @@ class Metrics:
             for family in self.consumer_lag.collect()
             for sample in family.samples
         ]
+
+
+@dataclass
+class ThroughputSummary:
+    """The periodic one-line throughput summary `wirewatch run` logs, from the counters."""
+
+    metrics: Metrics
+    _last: tuple[float, float, float, float] | None = field(default=None, init=False)
+
+    def _totals(self) -> tuple[float, float, float]:
+        def total(counter: Counter) -> float:
+            return sum(
+                sample.value
+                for family in counter.collect()
+                for sample in family.samples
+                if sample.name.endswith("_total")
+            )
+
+        return (
+            total(self.metrics.articles_processed),
+            total(self.metrics.articles_deadlettered),
+            total(self.metrics.alerts_published),
+        )
+
+    def line(self, now: float) -> str:
+        """Counts since the previous call (or since start), the rate, and the current lag."""
+        processed, dead, alerts = self._totals()
+        if self._last is None:
+            since, was = None, (0.0, 0.0, 0.0)
+        else:
+            since, was = self._last[0], self._last[1:]
+        self._last = (now, processed, dead, alerts)
+        lag = sum(
+            sample.value
+            for family in self.metrics.consumer_lag.collect()
+            for sample in family.samples
+        )
+        done = processed - was[0]
+        window = f"last {now - since:.0f}s" if since is not None else "since start"
+        rate = f" ({done / (now - since):.1f}/s)" if since is not None and now > since else ""
+        return (
+            f"throughput {window}: {done:g} article(s) processed{rate}, "
+            f"{dead - was[1]:g} dead-lettered, {alerts - was[2]:g} alert(s); "
+            f"lag {lag:g} message(s); total {processed:g} processed"
+        )

@@ -65,30 +65,40 @@ def test_ready_worker_answers_probes_and_status_exits_0(services, unique) -> Non
         assert worker.poll() is None
 
 
-def test_worker_without_redis_is_live_but_not_ready(services, unique) -> None:  # type: ignore[no-untyped-def]
-    port = free_port()
-    dead_redis = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
-    env = worker_env(services, unique, WIREWATCH_METRICS_PORT=str(port))
-    env["WIREWATCH_REDIS_URL"] = dead_redis
-    url = f"http://127.0.0.1:{port}"
-    with running_worker(env):
-        # Wait until the group is joined so only Redis can be what is missing.
-        deadline = time.monotonic() + 60
-        answer: dict[str, Any] = {}
-        while time.monotonic() < deadline:
-            answer = _wait_for(url, want_ready=False, timeout=5)
-            if answer.get("assignment"):
-                break
-            time.sleep(0.3)
-        assert answer["ready"] is False and answer["redis"] is False, answer
-        assert answer["broker"] is True and answer["assignment"] is True, answer
-        assert "redis" in answer["errors"]
-        assert _get(f"{url}/healthz") == (200, {"live": True})
+def test_worker_that_loses_redis_is_live_but_not_ready(unique) -> None:  # type: ignore[no-untyped-def]
+    # Redis must answer at start (the start-up check), so it goes away afterwards; a private
+    # pair of services, since stopping the session's Redis would break every other test.
+    with EmbeddedServices() as private:
+        assert private.kafka_url and private.redis_url
+        port = free_port()
+        env = worker_env(private, unique, WIREWATCH_METRICS_PORT=str(port))
+        url = f"http://127.0.0.1:{port}"
+        with running_worker(env):
+            assert _wait_for(url, want_ready=True)["ready"] is True
+            redis = next(p for p in private._procs if p.name == "redis")
+            redis.popen.terminate()
+            redis.popen.wait(timeout=20)
+            answer = _wait_for(url, want_ready=False)
+            assert answer["ready"] is False and answer["redis"] is False, answer
+            assert answer["broker"] is True and answer["assignment"] is True, answer
+            assert "redis" in answer["errors"]
+            assert _get(f"{url}/healthz") == (200, {"live": True})
 
-        status = cli(env, "status", "--url", url)
-        out = status.stdout.decode()
-        assert status.returncode == 1, out
-        assert "NOT READY" in out and "  redis       FAIL" in out
+            status = cli(env, "status", "--url", url)
+            out = status.stdout.decode()
+            assert status.returncode == 1, out
+            assert "NOT READY" in out and "  redis       FAIL" in out
+
+
+def test_worker_without_redis_at_start_stops_before_joining(services, unique) -> None:  # type: ignore[no-untyped-def]
+    dead = free_port()  # nothing listens there
+    env = worker_env(services, unique, WIREWATCH_CONNECT_TIMEOUT_S="2")
+    env["WIREWATCH_REDIS_URL"] = f"redis://127.0.0.1:{dead}/0"
+    result = cli(env, "run", timeout=60)
+    assert result.returncode == 2
+    lines = result.stderr.decode().strip().splitlines()
+    assert len(lines) == 1, lines
+    assert f"Redis at 127.0.0.1:{dead} did not answer within 2s" in lines[0]
 
 
 def test_losing_the_broker_makes_the_worker_not_ready(unique) -> None:  # type: ignore[no-untyped-def]

@@ -27,7 +27,9 @@ EXPECTED_ALERTS = {
     "WirewatchRedisErrors",
     "WirewatchAlertStorm",
 }
-RUNBOOK_PREFIX = "docs/runbook.md#"
+RUNBOOK_TEMPLATE = (
+    "{{ with $externalLabels.runbook_base }}{{ . }}{{ else }}docs/runbook.md{{ end }}#"
+)
 
 PROMTOOL = shutil.which("promtool")
 needs_promtool = pytest.mark.skipif(
@@ -85,8 +87,9 @@ def test_every_runbook_url_points_at_a_runbook_section() -> None:
     anchors = {_github_anchor(h) for h in headings}
     for rule in _alert_rules():
         url = rule["annotations"]["runbook_url"]
-        assert url.startswith(RUNBOOK_PREFIX), url
-        anchor = url.removeprefix(RUNBOOK_PREFIX)
+        # The configured base (external label runbook_base), else the repository path.
+        assert url.startswith(RUNBOOK_TEMPLATE), url
+        anchor = url.removeprefix(RUNBOOK_TEMPLATE)
         assert anchor == rule["alert"].lower(), f"{rule['alert']}: anchor {anchor}"
         assert anchor in anchors, f"docs/runbook.md has no section #{anchor}"
 

@@ -108,19 +108,23 @@ def _known_metric_names() -> set[str]:
     return names
 
 
+# Ours, and the default collectors' on the worker's registry (process_*, python_*).
+_WORKER_PREFIXES = ("wirewatch_", "process_", "python_")
 _STRING = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'|`[^`]*`')
 _IDENTIFIER = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
 
 
 def metric_names_in(expr: str) -> set[str]:
-    """The wirewatch_* metric names a PromQL expression selects.
+    """The worker's metric names (wirewatch_*, process_*, python_*) a PromQL expression selects.
 
     Strings are dropped first so label values and regexes do not count; whole identifiers are
     taken so `foo_total` is never mistaken for a shorter name inside it.
     """
     without_strings = _STRING.sub('""', expr)
     return {
-        token for token in _IDENTIFIER.findall(without_strings) if token.startswith("wirewatch_")
+        token
+        for token in _IDENTIFIER.findall(without_strings)
+        if token.startswith(_WORKER_PREFIXES)
     }
 
 
@@ -329,7 +333,18 @@ def test_config_is_mounted_where_each_service_reads_it(services: dict[str, dict[
     assert mounts("prometheus")["/etc/prometheus"] == "./config/prometheus"
     assert "--config.file=/etc/prometheus/prometheus.yml" in services["prometheus"]["command"]
     assert mounts("alertmanager")["/etc/alertmanager"] == "./config/alertmanager"
-    assert "--config.file=/etc/alertmanager/alertmanager.yml" in services["alertmanager"]["command"]
+    # start.sh renders /etc/alertmanager/alertmanager.yml (webhook URLs) and runs Alertmanager.
+    alertmanager = services["alertmanager"]
+    assert alertmanager["entrypoint"] == ["/bin/sh", "/etc/alertmanager/start.sh"]
+    assert _env(alertmanager)["ALERTMANAGER_CONFIG"] == "/etc/alertmanager/alertmanager.yml"
+    rendered = _env(alertmanager)["ALERTMANAGER_RENDERED"]
+    data = [
+        t for s, t in (v.split(":")[:2] for v in alertmanager["volumes"]) if not s.startswith(".")
+    ]
+    assert any(rendered.startswith(f"{target}/") for target in data), (
+        "rendered file not on a volume"
+    )
+    assert (ROOT / "config/alertmanager/start.sh").is_file()
     grafana = mounts("grafana")
     assert grafana["/etc/grafana/provisioning"] == "./config/grafana/provisioning"
     provider = _load_yaml(GRAFANA_PROVIDER)["providers"][0]
@@ -514,3 +529,96 @@ def test_dashboard_queries_name_only_exported_metrics(dashboard: dict[str, Any])
         assert selected_metrics(expr), f"{title}: query selects no known metric: {expr}"
         unknown = unknown_metrics(expr, known)
         assert not unknown, f"{title}: unknown metrics {sorted(unknown)} in {expr}"
+
+
+# --- what the issue found on the first day ----------------------------------------------------
+
+
+_INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-?+])?([^}]*)\}")
+
+
+def test_no_variable_is_mandatory_for_compose() -> None:
+    # ${VAR:?} is evaluated for every compose command (ps, logs, exec), not only `up`.
+    text = "\n".join(
+        line
+        for line in COMPOSE.read_text(encoding="utf-8").splitlines()
+        if not line.lstrip().startswith("#")
+    )
+    found = _INTERPOLATION.findall(text)
+    assert found, "expected the stack's optional settings"
+    for name, operator, _ in found:
+        assert operator in (":-", "-"), f"${{{name}{operator}…}} makes {name} mandatory"
+
+
+def test_every_service_has_a_memory_limit_and_a_restart_policy(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    for name, svc in services.items():
+        limit = svc.get("mem_limit") or svc.get("deploy", {}).get("resources", {}).get(
+            "limits", {}
+        ).get("memory")
+        assert limit and re.fullmatch(r"[0-9]+[mg]", str(limit)), f"{name}: no memory limit"
+        assert svc.get("restart") in {"no", "unless-stopped", "always", "on-failure"}, name
+
+
+def test_redis_refuses_writes_before_the_container_limit_kills_it(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    command = _command(services["redis"])
+    maxmemory = command[command.index("--maxmemory") + 1]
+    assert command[command.index("--maxmemory-policy") + 1] == "noeviction"
+
+    def mib(size: str) -> int:
+        match = re.fullmatch(r"([0-9]+)([mg])b?", size.lower())
+        assert match, size
+        return int(match[1]) * (1024 if match[2] == "g" else 1)
+
+    assert mib(maxmemory) < mib(services["redis"]["mem_limit"])
+
+
+def test_grafana_reads_its_password_from_a_secret_file(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    grafana = services["grafana"]
+    env = _env(grafana)
+    assert "GF_SECURITY_ADMIN_PASSWORD" not in env
+    assert env["GF_SECURITY_ADMIN_PASSWORD__FILE"] == "/run/secrets/grafana_admin_password"
+    assert grafana["secrets"] == ["grafana_admin_password"]
+    assert "file" in compose["secrets"]["grafana_admin_password"]
+    ignored = (ROOT / ".gitignore").read_text().splitlines()
+    assert "secrets/" in ignored and ".env" in ignored
+
+
+_SUBCOMMANDS_WITH_SERVICE = {"exec", "logs", "restart", "stop", "start", "ps", "cp", "up", "top"}
+
+
+def _runbook_commands() -> list[str]:
+    text = (ROOT / "docs/runbook.md").read_text(encoding="utf-8").replace("\\\n", " ")
+    commands = []
+    for block in re.findall(r"```(?:sh)?\n(.*?)```", text, re.S):
+        commands += [line.strip() for line in block.splitlines() if "docker" in line]
+    commands += re.findall(r"`(docker [^`]+)`", text)
+    return commands
+
+
+def test_runbook_commands_name_compose_services(services: dict[str, dict[str, Any]]) -> None:
+    named = 0
+    for command in _runbook_commands():
+        for match in re.finditer(
+            r"docker compose (\w+)((?: +-{1,2}[\w.=-]+)*)((?: +[\w.:/-]+)*)", command
+        ):
+            sub, _, rest = match.groups()
+            if sub not in _SUBCOMMANDS_WITH_SERVICE:
+                continue
+            words = [w for w in rest.split() if not w.startswith("-")]
+            if sub == "cp":
+                words = [w.split(":")[0] for w in words if ":" in w]
+            elif sub in ("exec", "ps", "logs"):
+                words = words[:1]
+            for word in words:
+                assert word in services, f"{word!r} is no compose service: {command}"
+                named += 1
+        # A container is found through compose, never by a name guessed from the service.
+        for target in re.findall(r"docker inspect +(.*)", command):
+            assert target.startswith('"$(docker compose ps -q '), command
+    assert named >= 20

@@ -90,3 +90,58 @@ def test_status_renders_checks_and_headline_metrics() -> None:
         "  stories     6 active, 1 emerging",
         "  last input  30s ago",
     ]
+
+
+# -- series that exist before their first event ---------------------------------------------------
+def test_every_known_label_has_a_series_at_zero_and_process_metrics_exist() -> None:
+    from topics.deadletters import REASONS
+    from workers.metrics import ALERT_KINDS, REDIS_OPERATIONS, STAGES
+
+    registry = CollectorRegistry()
+    Metrics.create(registry)
+    value = registry.get_sample_value
+    assert all(value("wirewatch_articles_deadlettered_total", {"reason": r}) == 0 for r in REASONS)
+    assert all(value("wirewatch_alerts_published_total", {"kind": k}) == 0 for k in ALERT_KINDS)
+    assert all(value("wirewatch_stage_seconds_count", {"stage": s}) == 0 for s in STAGES)
+    for operation in REDIS_OPERATIONS:
+        assert value("wirewatch_redis_errors_total", {"operation": operation}) == 0
+    assert set(ALERT_KINDS) >= {"story.emerging", "figures.conflict"}
+    assert value("process_resident_memory_bytes") is not None
+    assert value("process_cpu_seconds_total") is not None
+
+
+def test_the_label_values_the_code_uses_are_the_known_ones() -> None:
+    # A new stage or Redis operation in the pipeline or store must be added to metrics.py, or
+    # its series would not exist until its first use (and panels would show "No data").
+    import re
+    from pathlib import Path
+
+    from workers.metrics import REDIS_OPERATIONS, STAGES
+
+    workers = Path(__file__).resolve().parents[2] / "workers"
+    source = "\n".join(p.read_text() for p in workers.glob("*.py"))
+    stages = set(re.findall(r'stage_seconds\.labels\(\s*"([a-z_]+)"', source))
+    operations = set(re.findall(r'_timed\(\s*"([a-z_]+)"', source))
+    assert stages and operations
+    assert stages <= set(STAGES), stages - set(STAGES)
+    assert operations <= set(REDIS_OPERATIONS), operations - set(REDIS_OPERATIONS)
+
+
+def test_throughput_summary_counts_since_the_last_line() -> None:
+    from workers.metrics import ThroughputSummary
+
+    metrics = Metrics.create(CollectorRegistry())
+    summary = ThroughputSummary(metrics)
+    metrics.articles_processed.inc(4)
+    assert summary.line(100.0) == (
+        "throughput since start: 4 article(s) processed, 0 dead-lettered, 0 alert(s); "
+        "lag 0 message(s); total 4 processed"
+    )
+    metrics.articles_processed.inc(120)
+    metrics.articles_deadlettered.labels("not_json").inc(2)
+    metrics.alerts_published.labels("story.emerging").inc()
+    metrics.set_lag("articles", 0, 7)
+    assert summary.line(160.0) == (
+        "throughput last 60s: 120 article(s) processed (2.0/s), 2 dead-lettered, 1 alert(s); "
+        "lag 7 message(s); total 124 processed"
+    )

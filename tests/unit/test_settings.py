@@ -179,7 +179,7 @@ def test_create_app_passes_credentials_to_faust_and_the_ca_to_redis(
 def test_half_configured_security_is_refused(values: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError) as caught:
         settings(**values)
-    assert message in describe_settings_error(caught.value)
+    assert message in "\n".join(describe_settings_error(caught.value))
 
 
 # -- secrets stay secret -------------------------------------------------------------------------
