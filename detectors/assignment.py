@@ -64,7 +64,7 @@ class Postings:
 
     def top(self, floor: float, limit: int) -> list[str]:
         """ZREVRANGEBYSCORE token +inf floor LIMIT 0 limit."""
-        out = []
+        out: list[str] = []
         for sid, score in self.entries:
             if score < floor or len(out) >= limit:
                 break
