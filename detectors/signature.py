@@ -10,7 +10,7 @@ from detectors import furniture
 from detectors.cleaning import clean_text, normalise, split_sentences, tokenize
 from detectors.dates import dateline, event_date, find_dates
 from detectors.entities import FUNCTION_WORDS, EntityFinder
-from detectors.figures import NUMBER_WORDS, FigureFinder
+from detectors.figures import NUMBER_WORDS, FigureFinder, Mention
 from detectors.lexicon import Lexicon
 from topics.articles import Article
 from topics.signatures import Signature
@@ -53,11 +53,18 @@ class SignatureExtractor:
         self._entities = EntityFinder(lexicon)
         self._figures = FigureFinder(lexicon)
 
-    def extract(self, article: Article, known_furniture: frozenset[str] = frozenset()) -> Signature:
+    def extract(
+        self,
+        article: Article,
+        known_furniture: frozenset[str] = frozenset(),
+        trace: list[Mention] | None = None,
+    ) -> Signature:
         """The article's signature; known_furniture holds detectors.furniture fingerprints of
-        paragraphs this source repeats (the worker's per-source memory), removed first."""
+        paragraphs this source repeats (the worker's per-source memory), removed first.
+        `trace` receives every number looked at and what was decided about it, then two
+        entries with start -1 carrying the cleaned title and text its offsets are into."""
         try:
-            return self._extract(article, known_furniture)
+            return self._extract(article, known_furniture, trace)
         except Exception:
             # A bug on one odd article must not stop the stream: log it, emit a bare signature.
             log.exception("signature extraction failed for article %s", article.id)
@@ -69,7 +76,9 @@ class SignatureExtractor:
                 event_date=article.published_at.date(),
             )
 
-    def _extract(self, article: Article, known_furniture: frozenset[str]) -> Signature:
+    def _extract(
+        self, article: Article, known_furniture: frozenset[str], trace: list[Mention] | None
+    ) -> Signature:
         raw = article.text
         if len(raw) > MAX_RAW_CHARS:
             # Cleaning is linear but not free: a megabyte of junk is cut before it starts.
@@ -92,7 +101,12 @@ class SignatureExtractor:
 
         entities = self._entities.find(text, [toks for _, _, toks in sentences], title_tokens)
         place_spans = sorted(entities.place_spans)
-        counts = self._figures.find(text, sentences, place_spans)
+        counts = self._figures.find(
+            text, sentences, place_spans, title, title_tokens, trace, article.published_at.year
+        )
+        if trace is not None:
+            trace.append(Mention("title", -1, title, "not_count", "cleaned:title", None))
+            trace.append(Mention("body", -1, text, "not_count", "cleaned:text", None))
         dates = find_dates(text, article.published_at, tokens)
         published = article.published_at
         posted = dateline(dates, published)

@@ -41,7 +41,7 @@ def _article(text: str) -> Article:
 @given(TEXT)
 def test_extraction_never_raises(text: str) -> None:
     # _extract, not extract: extract catches everything, and we want any bug to show here.
-    signature = EXTRACTOR._extract(_article(text), frozenset())
+    signature = EXTRACTOR._extract(_article(text), frozenset(), None)
     assert signature.article_id == "p1"
     for count in signature.counts:
         assert count.low is None or count.high is None or count.low <= count.high
