@@ -93,3 +93,40 @@ def test_no_cache_dir_writes_nothing_and_table_errors_still_stop(tmp_path: Path)
     with pytest.raises(TableError, match="missing"):
         load_lexicon(tmp_path, tmp_path / "cache")
     assert not (tmp_path / "cache").exists()
+
+
+@pytest.mark.parametrize("table", ["figure_roles.toml", "furniture.toml", "matching.toml"])
+def test_any_table_edit_changes_the_key(tmp_path: Path, table: str) -> None:
+    tables = tmp_path / "tables"
+    shutil.copytree(CONFIG, tables, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    before = cache_key(load_tables(tables))
+    path = tables / table
+    path.write_text(path.read_text() + "\n# an operator's note, and a changed value below\n")
+    assert cache_key(load_tables(tables)) == before  # a comment changes no content
+    text = path.read_text()
+    changed = _change_a_number(text)
+    assert changed != text
+    path.write_text(changed)
+    assert cache_key(load_tables(tables)) != before
+
+
+def _change_a_number(text: str) -> str:
+    """The first 'name = <number>' line with its number changed (a table's own value)."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        name, sep, value = line.partition("=")
+        try:
+            number = float(value.strip())
+        except ValueError:
+            continue
+        if sep and name.strip() and not line.lstrip().startswith("#"):
+            lines[i] = f"{name}= {number + 1}"
+            return "\n".join(lines) + "\n"
+    return text + '\n[added]\nwords = ["zorblax"]\n'
+
+
+def test_the_role_model_comes_back_from_the_cache(tmp_path: Path) -> None:
+    built = load_lexicon(CONFIG, tmp_path)
+    loaded = load_lexicon(CONFIG, tmp_path)
+    assert loaded is not built
+    assert loaded.role_model == built.role_model
