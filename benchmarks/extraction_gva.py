@@ -12,6 +12,10 @@ incident's final gold figure it is:
   missing  nothing reported though gold is above 0
 Event date matches when Signature.event_date equals gold date; city matches when a location
 names the gold city_or_county. --show killed:over (or date, city) prints failing examples.
+
+Then the figure-role measures (issue 10): of all killed (injured) claims about people that
+extraction calls the event's `total`, the share whose interval holds the gold number; and of
+the articles whose incident has deaths (injuries), the share with such a claim.
 """
 
 from __future__ import annotations
@@ -58,6 +62,29 @@ def injured(signature: Signature) -> float | None:
     return max(0.0, shot - (figure(signature, "killed") or 0.0))
 
 
+_PEOPLE_THINGS = frozenset(
+    """person people man woman child boy girl teen teenager victim officer civilian student
+    resident adult suspect bystander deputy trooper youth""".split()
+)
+
+
+def people_totals(signature: Signature, action: str) -> list[Count]:
+    """The article's total claims of people killed (injured): what alerts compare."""
+    return [
+        c
+        for c in signature.counts
+        if c.role == "total"
+        and c.action == action
+        and (c.thing_key is None or c.thing_key in _PEOPLE_THINGS)
+    ]
+
+
+def holds(count: Count, gold: int) -> bool:
+    low = count.low if count.low is not None else float("-inf")
+    high = count.high if count.high is not None else float("inf")
+    return low <= gold <= high
+
+
 def grade(found: float | None, gold: int) -> str:
     if found is None:
         return "exact" if gold == 0 else "missing"
@@ -101,6 +128,8 @@ def main() -> int:
     ex = extractor()
     grades: dict[str, Counter[str]] = {"killed": Counter(), "injured": Counter()}
     dates = cities = total = 0
+    # action -> [claims, claims holding gold, articles with gold > 0, of which with a hit]
+    roles = {"killed": [0, 0, 0, 0], "injured": [0, 0, 0, 0]}
     shown = 0
     elapsed = 0.0
     for row in rows(args.path, args.limit):
@@ -115,6 +144,16 @@ def main() -> int:
             found = figure(signature, action) if action == "killed" else injured(signature)
             outcome[action] = grade(found, int(gold[key]))
             grades[action][outcome[action]] += 1
+        for action, key in (("killed", "num_killed"), ("injured", "num_injured")):
+            want = int(gold[key])
+            claims = people_totals(signature, action)
+            hits = sum(holds(c, want) for c in claims)
+            tally = roles[action]
+            tally[0] += len(claims)
+            tally[1] += hits
+            if want > 0:
+                tally[2] += 1
+                tally[3] += hits > 0
         date_ok = signature.event_date is not None and (
             signature.event_date.isoformat() == gold["date"]
         )
@@ -155,6 +194,13 @@ def main() -> int:
         )
         print(
             f"{action:8s} {share}  (exact or under {100 * (g['exact'] + g['under']) / total:.1f}%)"
+        )
+    for action in ("killed", "injured"):
+        claims, hits, articles, covered = roles[action]
+        print(
+            f"{action} total claims about people holding the gold number: {hits}/{claims} = "
+            f"{hits / max(1, claims):.3f} (target >= 0.90); articles with {action} > 0 that "
+            f"have one: {covered}/{articles} = {covered / max(1, articles):.3f} (target >= 0.70)"
         )
     print(f"event date matches gold: {100 * dates / total:.1f}%")
     print(f"city matches gold:       {100 * cities / total:.1f}%")

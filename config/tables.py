@@ -12,6 +12,7 @@ TABLE_FILES: dict[str, str] = {
     "actions": "actions.toml",
     "furniture": "furniture.toml",
     "matching": "matching.toml",
+    "figure_roles": "figure_roles.toml",
 }
 
 
@@ -67,6 +68,17 @@ def _validate(key: str, data: dict[str, Any], filename: str) -> None:
         for name, value in weights.items():
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise TableError(f"{filename}: weights.{name} must be a number")
+    elif key == "figure_roles":
+        for section in ("intercepts", "decision"):
+            for name, value in (data.get(section, {}) or {}).items():
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise TableError(f"{filename}: {section}.{name} must be a number")
+        for role, weights in (data.get("weights", {}) or {}).items():
+            if not isinstance(weights, dict):
+                raise TableError(f"{filename}: [weights.{role}] must be a table")
+            for name, value in weights.items():
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise TableError(f"{filename}: weights.{role}.{name} must be a number")
     elif key == "furniture":
         for field in ("line_phrases", "cut_phrases"):
             _check_list_of_strings(data.get(field, []), field, filename)

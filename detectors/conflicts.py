@@ -9,13 +9,21 @@ plain `conflict`.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from detectors.story import Claim, Finding, StorySnapshot, earliest, evidence_key, stable_id
+from detectors.figures import NATIONWIDE
+from detectors.story import (
+    Claim,
+    Finding,
+    Member,
+    StorySnapshot,
+    earliest,
+    evidence_key,
+    stable_id,
+)
 from topics import Alert, ClaimEvidence
 from topics.alerts import AlertKind, Severity
 
@@ -31,84 +39,23 @@ FigureKind = AlertKind
 GROWING: Final = frozenset(
     {"killed", "injured", "arrested", "displaced", "missing", "evacuated", "rescued", "captured"}
 )
-# Wording that marks a figure as a revision of an earlier one.
-_UPDATE_WORDS = re.compile(
-    r"\b(?:rose|risen|rises|rising|climbed|climbs|climbing|increased|jumped|grew|grown|"
-    r"up from|now stands|has reached|revised)\b",
-    re.IGNORECASE,
-)
-
 _FILLER = frozenset(
     "the a an of for and said says say told according to its their his her head spokesperson "
     "spokesman spokeswoman".split()
 )
+# Words that name no one in particular: "officials said" is not a claimant that could be
+# set against "the governor said".
+_ANONYMOUS = frozenset("officials official authorities sources source reports media local".split())
 # Actions whose figures count people: "the death toll rose to 7" counts people unsaid.
 _PEOPLE_ACTIONS: Final = frozenset(
     {"killed", "injured", "arrested", "displaced", "missing", "evacuated", "rescued", "captured"}
 )
 
 
-# A figure that is only part of the story's total: "killed two more people", "another 30",
-# "including two children", "of the 83 launched, 55…", or one about another incident.
-_INCREMENT_AFTER = re.compile(
-    r"^\W{0,2}(?:more|others?|additional|further|of (?:the|those|these|them|its|their))\b"
-    # A narrower group: "two were seriously injured", "one person was pronounced dead on the
-    # scene", "four people inside the building".
-    r"|^[^.;]{0,40}\b(?:seriously|critically|severely|gravely|on the scene|at the scene|inside|"
-    r"initial|also|(?:critical|serious|grave|stable|fair) condition)\b",
-    re.IGNORECASE,
-)
-_PART_BEFORE = re.compile(
-    r"\b(?:another|other|of (?:the|those|these|them|which)|includ(?:ing|ed|es|e)|among them)\b"
-    r"[^.;]{0,80}$",
-    re.IGNORECASE,
-)
-_ELSEWHERE = re.compile(
-    r"\b(?:separate(?:ly)?|unrelated|previous(?:ly)?|earlier this (?:year|month)|last year|"
-    r"other (?:shootings|incidents|attacks)|another (?:shooting|incident|attack)|"
-    r"in (?:19|20)\d\d|weekend|citywide|across the city|so far this year|this year|"
-    # Roundups: "among 11 people shot from Tuesday afternoon to early Wednesday", "one of 10
-    # people killed in shootings", "80 people were killed in the city in November alone".
-    r"in (?:separate |unrelated )?shootings|"
-    r"from (?:midday |noon |early |late )?(?:mon|tues|wednes|thurs|fri|satur|sun)day\b"
-    r"[^.;]{0,40}\bto|"
-    r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
-    r" alone)\b",
-    re.IGNORECASE,
-)
-# "two women were shot in the hand while another woman...", "a second woman", "two male
-# students were hospitalized along with the female student": the figure is a subgroup.
-_SUBGROUP_AFTER = (
-    r"^[^.;]{{0,100}}\b(?:another|a second|a third|along with (?:a|an|the))\s(?:\S+\s)?{}s?\b"
-)
-
-
 def is_total(claim: Claim) -> bool:
-    """Whether the claim states the story's figure, not a part, an increment or an aside.
-
-    Only totals are compared across articles: "he killed two more people" does not dispute
-    "four people were killed", and "a woman was wounded" is one victim, not the count.
-    """
-    count = claim.count
-    if count.text.strip().lower() in ("a", "an"):
-        return False
-    sentence = count.sentence
-    if _ELSEWHERE.search(sentence):
-        return False
-    # We do not know which occurrence of the text is the figure: any that reads as a part
-    # makes the claim a part (precision first).
-    lowered, text = sentence.lower(), count.text.lower()
-    at = lowered.find(text)
-    while at >= 0:
-        if _INCREMENT_AFTER.search(sentence[at + len(text) :]):
-            return False
-        if _PART_BEFORE.search(sentence[:at]):
-            return False
-        thing = count.thing_key
-        if thing and re.search(_SUBGROUP_AFTER.format(re.escape(thing)), lowered[at + len(text) :]):
-            return False
-        at = lowered.find(text, at + 1)
-    return True
+    """Whether the claim states the story's own figure. Extraction decided it once
+    (detectors/roles.py); only totals are compared across articles."""
+    return claim.count.role == "total"
 
 
 def figure_key(claim: Claim) -> FigureKey | None:
@@ -128,6 +75,16 @@ def claimant_words(text: str | None) -> frozenset[str]:
         return frozenset()
     cleaned = text.lower().replace("'s", " ").replace("’s", " ")
     return frozenset(w for w in cleaned.replace(",", " ").split() if w not in _FILLER)
+
+
+def same_source_of_figure(a: Claim, b: Claim) -> bool | None:
+    """Like `same_claimant`, across articles: "officials said" names no one in particular,
+    so it is never set against "the governor said" (within one article it still can be:
+    "officials said 12, but the opposition said 40" is a dispute)."""
+    wa, wb = claimant_words(a.count.claimant), claimant_words(b.count.claimant)
+    if not wa or not wb or wa <= _ANONYMOUS or wb <= _ANONYMOUS:
+        return None
+    return bool(wa & wb)
 
 
 def same_claimant(a: Claim, b: Claim) -> bool | None:
@@ -160,7 +117,7 @@ def same_figure(a: Claim, b: Claim, ambiguous: frozenset[str]) -> bool:
     """
     if not same_thing(a, b):
         return False
-    claimant = same_claimant(a, b)
+    claimant = same_source_of_figure(a, b)
     if claimant is not None:
         return claimant
     return a.article_id not in ambiguous and b.article_id not in ambiguous
@@ -182,8 +139,8 @@ def compatible(a: Claim, b: Claim) -> bool:
 def relation(earlier: Claim, later: Claim) -> Relation:
     """How a later claim stands to an earlier one about the same figure."""
     growing = earlier.count.action in GROWING
-    worded = bool(_UPDATE_WORDS.search(later.count.sentence))
-    if compatible(earlier, later):
+    worded = later.count.revised
+    if compatible(earlier, later) or reconciled(earlier, later):
         # "At least 4 dead", then "the toll has risen to 11": compatible, and still news.
         if growing and worded and earlier.count.high is None and low(later) > low(earlier):
             return "updated"
@@ -195,6 +152,19 @@ def relation(earlier: Claim, later: Claim) -> Relation:
         if is_later and high(later) < low(earlier):
             return "revised_down"
     return "conflict"
+
+
+def reconciled(a: Claim, b: Claim) -> bool:
+    """Whether the two agree once the attacker is counted alike: "four dead, including the
+    gunman" and "three killed" are one toll. Only when an article says so."""
+    for one, other in ((a, b), (b, a)):
+        side = one.count.perpetrator
+        if side is None or one.count.action != other.count.action:
+            continue
+        shift = -1.0 if side == "included" else 1.0
+        if low(one) + shift <= high(other) and low(other) <= high(one) + shift:
+            return True
+    return False
 
 
 def interval(claim: Claim) -> Interval:
@@ -221,6 +191,10 @@ def evidence_of(claim: Claim) -> ClaimEvidence:
         action=count.action,
         claimant=count.claimant,
         sentence=count.sentence,
+        role=count.role,
+        section=count.section,
+        confidence=count.confidence,
+        perpetrator=count.perpetrator,
     )
 
 
@@ -283,7 +257,7 @@ def figure_groups(
         if key is None or not is_total(claim):
             continue
         keyed.append((claim, key))
-        if article_scope and key[2] is not None:
+        if article_scope and key[2] is not None and key[2] != NATIONWIDE:
             places[(claim.article_id, key[0], key[1])].add(key[2])
     groups: dict[FigureKey, list[Claim]] = defaultdict(list)
     for claim, key in keyed:
@@ -295,8 +269,52 @@ def figure_groups(
         yield key, sorted(groups[key], key=lambda c: (c.published_at, c.claim_id))
 
 
-def related_pairs(claims: list[Claim]) -> Iterator[tuple[Claim, Claim, Relation]]:
+_SECTION_RANK: Final = {"title": 0, "lead": 1, "body": 2}
+
+
+def headline_claims(claims: list[Claim]) -> list[Claim]:
+    """Each article's claims for one figure, narrowed to its headline and lead when it gives
+    several values: the title and first sentences carry the story's toll, a later value in
+    the body is more often a narrower or older figure."""
+    by_article: dict[str, list[Claim]] = defaultdict(list)
+    for c in claims:
+        by_article[c.article_id].append(c)
+    kept: list[Claim] = []
+    for group in by_article.values():
+        if len({interval(c) for c in group}) > 1:
+            best = min(_SECTION_RANK[c.count.section] for c in group)
+            if best < _SECTION_RANK["body"]:
+                group = [c for c in group if _SECTION_RANK[c.count.section] == best]
+        kept.extend(group)
+    return sorted(kept, key=lambda c: (c.published_at, c.claim_id))
+
+
+# Figures that keep growing for days after the event (arrests over an investigation, people
+# displaced or evacuated): a later day's report is still the same event's figure.
+AFTERMATH: Final = frozenset({"arrested", "displaced", "evacuated", "rescued", "captured"})
+# Two articles whose events are further apart than this report different events, unless one
+# names the other's day (a follow-up).
+EVENT_DAYS_APART: Final = 1
+
+
+def same_event(a: Member | None, b: Member | None) -> bool:
+    """Whether two articles can be reporting figures of one event: their events' days are
+    unknown, within a day of each other, or one names the other's day ("charged on Monday in
+    Friday's shooting"). A story can hold reports of several days' events (a war's strikes, a
+    city's shootings); their tolls are not one figure."""
+    if a is None or b is None or a.event_date is None or b.event_date is None:
+        return True
+    if abs((a.event_date - b.event_date).days) <= EVENT_DAYS_APART:
+        return True
+    return a.event_date in b.days or b.event_date in a.days
+
+
+def related_pairs(
+    claims: list[Claim], members: Mapping[str, Member] | None = None
+) -> Iterator[tuple[Claim, Claim, Relation]]:
     """(earlier, later, relation) for claims from different articles about one quantity."""
+    members = members or {}
+    claims = headline_claims(claims)
     values: dict[str, set[Interval]] = defaultdict(set)
     for c in claims:
         values[c.article_id].add(interval(c))
@@ -304,6 +322,10 @@ def related_pairs(claims: list[Claim]) -> Iterator[tuple[Claim, Claim, Relation]
     for i, a in enumerate(claims):
         for b in claims[i + 1 :]:
             if a.article_id == b.article_id or not same_figure(a, b, ambiguous):
+                continue
+            if a.count.action not in AFTERMATH and not same_event(
+                members.get(a.article_id), members.get(b.article_id)
+            ):
                 continue
             yield a, b, relation(a, b)
 
@@ -332,7 +354,7 @@ class FigureConflictDetector:
         conflicting: set[str] = set()
         pairs: set[tuple[Interval, ...]] = set()
         revised_down = True
-        for a, b, rel in related_pairs(claims):
+        for a, b, rel in related_pairs(claims, story.members_by_id):
             if rel not in ("conflict", "revised_down"):
                 continue
             revised_down = revised_down and rel == "revised_down"
@@ -380,7 +402,11 @@ class FigureUpdateDetector:
         for key, claims in figure_groups(story):
             if key[0] not in GROWING:
                 continue
-            rises = [(a, b) for a, b, rel in related_pairs(claims) if rel == "updated"]
+            rises = [
+                (a, b)
+                for a, b, rel in related_pairs(claims, story.members_by_id)
+                if rel == "updated"
+            ]
             if not rises:
                 continue
             # The newest rise: latest report, and the latest value it revised.

@@ -28,20 +28,12 @@ _CONTRAST = re.compile(
 )
 # How far apart (characters) two claims may stand when a contrast word links them.
 _NEAR = 400
-# "of the 83 drones launched, 55 were destroyed": a breakdown part, not a rival estimate.
-_PART_OF = re.compile(
-    r"\b(?:of (?:the|those|these|them|which)|including|among them)\b[^.;]{0,80}$", re.IGNORECASE
-)
 
 
 def _head(claim: Claim) -> str:
     """The claim's sentence up to its figure."""
     at = claim.count.sentence.find(claim.count.text)
     return claim.count.sentence[: at if at >= 0 else 0]
-
-
-def _is_part(claim: Claim) -> bool:
-    return bool(_PART_OF.search(_head(claim)))
 
 
 def _linked(a: Claim, b: Claim) -> bool:
@@ -51,8 +43,8 @@ def _linked(a: Claim, b: Claim) -> bool:
     the figure ("Organisers, however, said 100,000"); a contrast after the figure ("55 were
     shot down, while another 30 were lost") is about something else.
     """
-    if _is_part(a) or _is_part(b):
-        return False
+    if a.count.role != "total" or b.count.role != "total":
+        return False  # a breakdown part is not a rival estimate
     if a.count.sentence == b.count.sentence:
         return True
     first, second = (a, b) if a.count.start <= b.count.start else (b, a)

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from itertools import accumulate
+from typing import Any
 
 from detectors.lexicon import Lexicon
-from topics.signatures import Count, Qualifier
+from detectors.roles import (
+    NO_MODEL,
+    Decision,
+    RoleModel,
+    Site,
+    decide,
+    decide_with_confidence,
+    period_of,
+    revised,
+)
+from topics.signatures import Count, Perpetrator, Qualifier, Section
 
 Token = tuple[str, int, int]
 
@@ -113,13 +125,34 @@ _NUMBERISH = frozenset(
 _LABEL_WORDS = frozenset(
     """stage game round chapter article section page number flight route highway interstate
     magnitude level category grade phase episode season week platform gate room exit unit
-    squad class no""".split()
+    squad class no precinct ward channel district apartment suite lot""".split()
 )
 _SINGLE_PEOPLE = frozenset(
     """man woman boy girl teen teenager child baby toddler person suspect victim officer
     driver passenger student worker resident gunman shooter motorist pedestrian cyclist
-    soldier civilian journalist deputy trooper bystander father mother son daughter""".split()
+    soldier civilian journalist deputy trooper bystander father mother son daughter infant
+    wife husband girlfriend boyfriend friend brother sister nephew niece cousin uncle aunt
+    grandson granddaughter grandmother grandfather stepson stepdaughter fiancee fiance
+    roommate neighbor neighbour clerk employee customer guard owner""".split()
 )
+_MULTIPLES = {"double": 2.0, "triple": 3.0, "quadruple": 4.0, "quintuple": 5.0}
+_KILLINGS = frozenset(
+    "homicide homicides murder murders killing killings slaying slayings fatality".split()
+)
+# What a named person's singular figure may say happened to them.
+_PERSON_ACTIONS = frozenset({"killed", "injured", "shot", "arrested"})
+_DETERMINERS = frozenset({"the", "a", "an", "this", "that"})
+_NOT_NAMES = frozenset(
+    """police the a an this that these those he she they it we i you his her their its our
+    monday tuesday wednesday thursday friday saturday sunday january february march april
+    may june july august september october november december mr mrs ms dr sheriff officer
+    officers deputies chief county city state news""".split()
+)
+# "his wife", "their son": a determiner that introduces one known person.
+_ONE_PERSON_DETERMINERS = frozenset({"a", "an", "his", "her", "their", "another"})
+# Verbs that say what happened to their subject: "a man died" (but "a man shot..." is the
+# shooter, so no other verb after the noun counts).
+_INTRANSITIVE_DEATH = frozenset({"died", "dies", "perished", "drowned", "succumbed"})
 # "No deaths were reported": the noun carries the action.
 _ZERO_NOUNS: dict[str, tuple[str, str]] = {
     "deaths": ("death", "killed"),
@@ -229,6 +262,7 @@ _THING_STOP = frozenset(
     january february march april june july august september october november december
     morning afternoon evening night""".split()
 )
+_PASSIVE = frozenset({"was", "were", "is", "are", "been", "be"})
 _ANAPHORA = (
     ("of", "those"),
     ("of", "them"),
@@ -283,10 +317,301 @@ _SPEECH_HINT = re.compile(
     r"|estimated|warned|according|rejected|disputed|contested|put"
 )
 MAX_COUNTS = 100
+# The first sentences of the body (with four or more tokens) are its lead.
+LEAD_SENTENCES = 2
+# General words for what a raid is made of: "thwarted dozens of these attacks" refers back.
+_EVENT_NOUNS = frozenset(
+    "attack assault strike raid incursion wave target object projectile one".split()
+)
+_DEMONSTRATIVES = frozenset({"these", "those", "such"})
+_PEOPLE_KEYS = frozenset(
+    """person child man woman civilian casualty troop fighter victim officer people boy girl
+    teen teenager student resident adult worker soldier elderly""".split()
+)
+_ATTACKERS = frozenset(
+    """gunman shooter suspect attacker assailant bomber perpetrator killer gunmen shooters
+    attackers""".split()
+)
+_PERP_OUT = frozenset({"besides", "excluding", "plus"})
 # A place further than this many characters from a figure does not scope it.
 PLACE_REACH = 300
 # Further than this many tokens apart, a verb is not about the figure.
 MAX_ACTION_DISTANCE = 12
+
+
+# Words a number is the size of, not a count in an event: "a town of 4,500".
+_SIZE_NOUNS = frozenset(
+    """population community town city village county suburb borough township neighborhood
+    neighbourhood district school enrollment enrolment campus capacity size area""".split()
+)
+_LEGAL = frozenset("count counts charge charges felony felonies misdemeanor misdemeanors".split())
+_KIN = frozenset(
+    """father mother parent dad mom mum grandfather grandmother grandparent stepfather
+    stepmother""".split()
+)
+_GALLERY = frozenset("image images photo photos picture pictures slide video gallery item".split())
+_CALL_WORDS = frozenset(
+    "call calls called calling dial dialed dialled dialing dialling dispatcher operator".split()
+)
+# Page furniture counted: "212 comments", "(2 images)", "1,024 shares".
+_FURNITURE_COUNTS = frozenset(
+    """comment comments image images photo photos view views share shares like likes reply
+    replies follower followers subscriber subscribers video videos picture pictures""".split()
+)
+_TIME_UNITS = frozenset("year month week day hour minute decade century".split())
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A number the finder may take for a figure, with the words either side of it."""
+
+    tokens: list[Token]
+    low: list[str]
+    index: int  # the number's first token
+    after: int  # the token after the number
+    value: float
+    word: str
+    prev: str
+    nxt: str
+    is_digits: bool
+    headline: bool = False  # the sentence is in title case
+
+    def at(self, position: int) -> str:
+        return self.low[position] if 0 <= position < len(self.low) else ""
+
+    def glued_before(self) -> bool:
+        i = self.index
+        return i > 0 and self.tokens[i - 1][2] == self.tokens[i][1]
+
+
+def _glued_to_word(c: _Candidate) -> bool:
+    """ "ci_2231", "1:15", "5th", "9am", "20km": digits inside a word, an id or a unit."""
+    tokens, i, after = c.tokens, c.index, c.after
+    if c.glued_before() and (tokens[i - 1][0][-1].isalnum() or tokens[i - 1][0] in ":./"):
+        return True
+    return (
+        after < len(tokens)
+        and tokens[after][1] == tokens[after - 1][2]
+        and (
+            tokens[after][0][0].isalnum()
+            or (tokens[after][0] in ":./" and c.at(after + 1)[:1].isdigit())
+        )
+    )
+
+
+def _year(c: _Candidate) -> bool:
+    if c.prev in ("'", "’") and len(c.word) == 2:
+        return True  # "the '90 shooting"
+    return "," not in c.word and "." not in c.word and len(c.word) == 4 and 1800 <= c.value <= 2100
+
+
+def _leading_zero(c: _Candidate) -> bool:
+    plain = c.word.replace(",", "")
+    return len(plain) > 1 and plain[0] == "0" and "." not in plain
+
+
+def _digit_groups(c: _Candidate) -> bool:
+    """ "555 0134": digit groups a space apart, a phone number or code."""
+    tokens, after = c.tokens, c.after
+    return (
+        after < len(tokens)
+        and c.at(after)[:1].isdigit()
+        and tokens[after][1] <= tokens[after - 1][2] + 1
+    )
+
+
+def _date(c: _Candidate) -> bool:
+    """ "August 6", "6 August", "the 6th of August", "Feb. 25"."""
+    return (
+        c.prev in _MONTHS
+        or c.nxt in _MONTHS
+        or (c.nxt == "of" and c.at(c.after + 1) in _MONTHS)
+        or (c.prev == "." and c.at(c.index - 2) in _MONTHS)
+    )
+
+
+def _age(c: _Candidate) -> bool:
+    """ "a 20-year-old", "aged 20", "a 47-year old", "Danielle Lucero, 26, died", "ages 19
+    and 41"."""
+    low, after, i = c.low, c.after, c.index
+    if c.prev in ("aged", "age", "ages") or c.nxt in _AGE_WORDS:
+        return True
+    if c.nxt == "-" and (c.at(after + 1) in _AGE_WORDS or c.at(after + 1).startswith("year-old")):
+        return True
+    if c.prev == "of" and c.at(i - 2) in _SINGLE_PEOPLE and not c.nxt[:1].isalpha():
+        return True  # "a girl of 9"
+    if c.prev in ("both", "each", "all") and c.nxt in (",", ")", ";") and c.value < 120:
+        return True  # "two neighbours, both 19, were found"
+    if c.nxt in ("yo", "yrs", "yr") or (c.nxt == "y" and c.at(after + 1) in ("/", "o")):
+        return True  # "an 8 yo girl", "a 6 y/o boy"
+    if c.nxt == "-" and c.at(after + 1) in ("and", "or", "to") and c.at(after + 2)[:1].isdigit():
+        return True  # "a 12- and 16-year-old": the first age of a pair
+    if (
+        c.nxt in ("-", "year", "years")
+        and c.at(after + (1 if c.nxt == "-" else 0)) in ("year", "years")
+        and c.at(after + (2 if c.nxt == "-" else 1)) == "old"
+    ):
+        return True
+    # An age set off by commas; at a sentence end only after a name ("for Jordan Clay, 20.").
+    if c.is_digits and c.prev == "," and c.value < 120:
+        if c.nxt in (",", ";", ")"):
+            return True
+        if c.nxt in (".", "") and i > 1 and c.tokens[i - 2][0][:1].isupper():
+            return True
+    if c.prev in (",", "and"):
+        back = i - 1
+        while back > max(0, i - 8) and (low[back] in (",", "and") or low[back].isdigit()):
+            back -= 1
+        if low[back] in ("ages", "aged"):
+            return True
+    return False
+
+
+def _digit_code(c: _Candidate) -> bool:
+    """ "520-207-5012", "18-07-2016": three or more digit groups joined by hyphens."""
+    tokens, i = c.tokens, c.index
+
+    def joined(left: int) -> bool:  # tokens[left], "-", tokens[left + 2] written as one
+        return (
+            0 <= left
+            and left + 2 < len(tokens)
+            and tokens[left + 1][0] == "-"
+            and tokens[left][2] == tokens[left + 1][1]
+            and tokens[left + 1][2] == tokens[left + 2][1]
+            and tokens[left][0][:1].isdigit()
+            and tokens[left + 2][0][:1].isdigit()
+        )
+
+    return (joined(i) and joined(i + 2)) or (joined(i - 2) and (joined(i - 4) or joined(i)))
+
+
+def _station(c: _Candidate) -> bool:
+    tokens, i = c.tokens, c.index
+    if c.after < len(tokens) and tokens[c.after][0] == "News":
+        return True
+    if c.prev == "news" and tokens[i - 1][0] == "News":
+        return True
+    before = tokens[i - 1][0] if i > 0 else ""
+    return (
+        c.is_digits
+        and c.value < 100
+        and 2 <= len(before) <= 5
+        and before.isupper()
+        and (before.isalpha())
+    )
+
+
+def _tenure(c: _Candidate) -> bool:
+    """ "a 16-year veteran", "a 20-year sentence", "a three-month inquiry": a span of time
+    used as an adjective."""
+    return c.nxt == "-" and c.at(c.after + 1) in _TIME_UNITS
+
+
+def _label(c: _Candidate) -> bool:
+    """ "stage nine", "game 7", "route 66", "Source 1", "Flight 17": a number naming a thing.
+    In a headline written in title case every word is capitalised, so there only the label
+    words count ("Killed 1 and Injured 4" is two figures)."""
+    if c.prev in _LABEL_WORDS or (c.is_digits and c.prev in _GALLERY):
+        return True
+    tokens, i = c.tokens, c.index
+    return (
+        c.is_digits
+        and not c.headline
+        and i > 1
+        and tokens[i - 1][0][:1].isupper()
+        and tokens[i - 1][0].isalpha()
+        and c.prev not in ("about", "around", "some", "nearly", "almost", "over", "up")
+    )
+
+
+def _model_name(c: _Candidate) -> bool:
+    """ "K-9", "AR-15", "Su-25", "COVID-19": letters, a hyphen and the number, written as one."""
+    tokens, i = c.tokens, c.index
+    return (
+        i > 1
+        and c.prev == "-"
+        and c.glued_before()
+        and tokens[i - 2][2] == tokens[i - 1][1]
+        and tokens[i - 2][0][-1:].isalpha()
+    )
+
+
+def _gallery(c: _Candidate) -> bool:
+    """ "Image 5 of 16", "photo 3 of 12", "1 / 2": a position in a gallery or a page list."""
+    if c.prev == "of" and c.at(c.index - 2)[:1].isdigit() and c.at(c.index - 3) in _GALLERY:
+        return True
+    if c.prev == "/" and c.at(c.index - 2)[:1].isdigit():
+        return True
+    return c.nxt == "/" and c.at(c.after + 1)[:1].isdigit()
+
+
+def _clock(c: _Candidate) -> bool:
+    """ "pronounced dead at 5", "until 11 on Sunday": a time of day without am/pm."""
+    if c.prev not in ("at", "until", "till") or c.value > 24 or c.value != int(c.value):
+        return False
+    return not c.nxt or not c.nxt[0].isalpha() or c.nxt in _THING_STOP
+
+
+def _magnitude(c: _Candidate) -> _Figure | None:
+    """ "A magnitude 6.1 quake", "a 6.1-magnitude earthquake", "magnitude-7": the event's own
+    measure. Its interval is what the written precision allows: 6.1 is [6.05, 6.15]."""
+    if not c.is_digits or c.value >= 10:
+        return None
+    first = c.index
+    if c.prev == "magnitude":
+        first = c.index - 1
+    elif c.prev == "-" and c.at(c.index - 2) == "magnitude":
+        first = c.index - 2
+    elif not (c.nxt == "magnitude" or (c.nxt == "-" and c.at(c.after + 1) == "magnitude")):
+        return None
+    decimals = len(c.word.partition(".")[2])
+    half = 0.5 * 10.0**-decimals
+    return _Figure(
+        first=first,
+        number_end=c.after,
+        last=c.after - 1,
+        low=round(c.value - half, 6),
+        high=round(c.value + half, 6),
+        qualifier="approximate" if decimals == 0 else "exact",
+        thing_words=["magnitude"],
+        thing_key="magnitude",
+        action="measured",
+        fixed_action="measured",
+        number_at=c.index,
+        kind="magnitude",
+    )
+
+
+# Numbers that are not counts, each with the reason it is refused (tests/unit has a row per
+# reason). They are checked before the figure's range, qualifier and noun are read.
+NOT_A_COUNT: tuple[tuple[str, Callable[[_Candidate], bool]], ...] = (
+    ("money", lambda c: c.prev in _CURRENCY),
+    ("percentage", lambda c: c.nxt in ("%", "per", "percent")),
+    ("clock_time", lambda c: c.nxt in _CLOCK or _clock(c)),
+    ("citation", lambda c: c.prev == "[" and c.nxt == "]"),
+    ("model_name", _model_name),
+    ("glued_to_word", lambda c: c.is_digits and _glued_to_word(c)),
+    ("year", lambda c: c.is_digits and _year(c)),
+    ("id_or_code", lambda c: c.is_digits and _leading_zero(c)),
+    ("phone", lambda c: c.is_digits and _digit_groups(c)),
+    ("date", _date),
+    ("age", _age),
+    ("tenure", _tenure),
+    ("address", lambda c: c.nxt == "block"),
+    ("kinship", lambda c: c.prev == "of" and c.at(c.index - 2) in _KIN),
+    ("digit_code", _digit_code),
+    # "dialled 911", "a 999 call": an emergency number.
+    (
+        "emergency_number",
+        lambda c: (
+            c.word in ("911", "999", "112") and (c.prev in _CALL_WORDS or c.nxt in _CALL_WORDS)
+        ),
+    ),
+    # "Wave 3 News", "FOX 12", "KSLA 12", "Action News 5": a broadcaster's name.
+    ("station", _station),
+    ("gallery", _gallery),
+    ("label", _label),
+)
 
 
 @dataclass
@@ -308,6 +633,141 @@ class _Figure:
     fixed_action: str | None = None
     # Token span of the verb a singular figure used: no other figure may take that verb.
     verb: tuple[int, int] = (-1, -1)
+    number_at: int = -1  # first token of the number itself (after any qualifier)
+    vague: bool = False
+    word_number: bool = False
+    # "number", "zero" ("no deaths"), "singular" ("a man was killed"), "magnitude".
+    kind: str = "number"
+    refers_back: bool = False  # "dozens of these attacks": counts what came before
+
+    def __post_init__(self) -> None:
+        if self.number_at < 0:
+            self.number_at = self.first
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One number the finder looked at and what became of it (for benchmarks and debugging)."""
+
+    section: Section
+    start: int  # offset of the number in the cleaned text (in the title for section "title")
+    surface: str
+    decision: Decision
+    decided_by: str
+    site: Site | None
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A figure read but not yet decided: its site and the Count fields already known."""
+
+    figure: _Figure
+    site: Site
+    number: Token
+    count: dict[str, Any]
+    sentence_no: int  # the sentence's position in the article (title first)
+
+
+_BREAKDOWN = frozenset({"part", "increment", "subgroup"})
+_CITY_AUTHORITY = frozenset(
+    "military city mayor mayor's municipal council administration governor regional police".split()
+)
+# The scope of a figure said to cover a whole country ("55 drones were shot down across the
+# country", "nationwide"): never the same figure as one city's.
+NATIONWIDE = "scope:nationwide"
+_COUNTRY_WORDS = frozenset({"country", "nation"})
+
+
+def _nationwide(site: Site) -> bool:
+    low = site.low
+    window = low[max(0, site.first - 6) : min(len(low), site.last + 8)]
+    if "nationwide" in window or "countrywide" in window:
+        return True
+    return any(
+        window[i] in ("across", "throughout")
+        and window[i + 1] == "the"
+        and window[i + 2] in _COUNTRY_WORDS
+        for i in range(len(window) - 2)
+    )
+
+
+def _whole_of(
+    role: str,
+    pending: _Pending,
+    counts: list[Count],
+    placed: list[tuple[_Pending, str, int | None]],
+) -> int | None:
+    """The index (in `counts`) of the total a breakdown figure belongs to, decided here so no
+    detector has to re-read the sentence.
+
+    A `part` belongs to the nearest total before it in its own sentence ("fifteen civilians,
+    among them 11 children"), or, when it opens its sentence, to the last total of the same
+    thing in the sentence before ("83 drones were launched. Of those, 55 were shot down").
+    An increment or subgroup belongs to that whole only when it follows such a part in the
+    same sentence and counts the same thing ("... and another 30 were lost"). A part of a part
+    ("three civilians, two of them elderly") belongs to no whole: nested shares are not added.
+    """
+    site = pending.site
+    opens = site.first <= 3
+    for k in range(len(placed) - 1, -1, -1):
+        other, other_role, other_whole = placed[k]
+        gap = pending.sentence_no - other.sentence_no
+        if gap > 1 or (gap == 1 and not (role == "part" and opens)):
+            return None
+        same_thing = _kin_things(other.site.thing_key, site.thing_key)
+        if gap == 0 and other_role == "part":
+            if role == "part" and "rule:of_them" in _cue_names(site):
+                return None  # "two of them": a share of that part, not of the whole
+            if other_whole is not None and other.site.thing_key == site.thing_key:
+                return other_whole
+            continue
+        if other_role != "total":
+            continue
+        if role == "part" and (gap == 0 or same_thing):
+            return k
+        return None
+    return None
+
+
+def _kin_things(a: str | None, b: str | None) -> bool:
+    """Whether two counted things can be a whole and its part: the same thing, or both people
+    ("civilians" and "children", "his neighbour" and "three more people")."""
+    return a == b or (_is_people(a) and _is_people(b))
+
+
+def _is_people(thing: str | None) -> bool:
+    return thing in _PEOPLE_KEYS or thing in _SINGLE_PEOPLE
+
+
+def _cue_names(site: Site) -> set[str]:
+    return {f"rule:{name}" for name, hit in site.hits.items() if hit}
+
+
+@dataclass
+class _ArticleState:
+    """What the finder carries from sentence to sentence of one article."""
+
+    pending: list[_Pending] = field(default_factory=list)
+    previous: _Figure | None = None
+    last_claimant: str | None = None
+    # (action, thing) -> intervals already counted in this article.
+    values: dict[tuple[str | None, str | None], list[tuple[float | None, float | None]]] = field(
+        default_factory=dict
+    )
+    sentence_no: int = 0
+    year: int | None = None
+    # Content words of the title: the main event's vocabulary.
+    title_words: set[str] = field(default_factory=set)
+    # The last countable thing the article spoke of ("drones") and the last place named.
+    referent: str | None = None
+    referent_place: str | None = None
+
+    def remember_referents(self, things: list[str], spans: list[tuple[int, int, str]]) -> None:
+        for key in things:
+            if key not in _EVENT_NOUNS and key not in _PEOPLE_KEYS:
+                self.referent = key
+        if spans:
+            self.referent_place = spans[-1][2]
 
 
 def _round(value: float | None) -> float | None:
@@ -319,75 +779,313 @@ class FigureFinder:
 
     def __init__(self, lexicon: Lexicon) -> None:
         self._lex = lexicon
+        self._model = lexicon.role_model
 
     def find(
         self,
         text: str,
         sentences: list[tuple[int, int, list[Token]]],
         place_spans: list[tuple[int, int, str]],
+        title: str = "",
+        title_tokens: list[Token] | None = None,
+        trace: list[Mention] | None = None,
+        year: int | None = None,
     ) -> list[Count]:
-        counts: list[Count] = []
+        """Every figure claim of an article, each with its role decided once.
+
+        The title is read first (section "title"; its offsets are into the title), then the
+        body (the first sentences with words in them are the lead). `trace`, when given,
+        receives every number looked at, counted or not, with what decided it.
+        """
+        state = _ArticleState(year=year)
+        if title_tokens:
+            state.title_words = {
+                w.lower() for w, _, _ in title_tokens if len(w) > 3 and w.isalpha()
+            } - _THING_STOP
+        if title and title_tokens:
+            self._sentence(title, 0, len(title), title_tokens, [], [], "title", 0, state, trace)
+        state.previous = None
         place_starts = [span[0] for span in place_spans]
-        previous: _Figure | None = None
-        last_claimant: str | None = None
+        index = 0
         for start, end, tokens in sentences:
-            if len(counts) >= MAX_COUNTS:
+            if len(state.pending) >= MAX_COUNTS:
                 break
-            low = [t[0].lower() for t in tokens]
-            if (
-                _ANY_DIGIT.search(text, start, end) is None
-                and _NUMBERISH.isdisjoint(low)
-                and _ZERO_WORDS.isdisjoint(low)
-                and _SINGLE_PEOPLE.isdisjoint(low)
-            ):
+            section: Section = "lead" if index < LEAD_SENTENCES else "body"
+            if len(tokens) >= 4:
+                index += 1
+            self._sentence(
+                text, start, end, tokens, place_spans, place_starts, section, index, state, trace
+            )
+        return self._decide(state, trace)
+
+    def _decide(self, state: _ArticleState, trace: list[Mention] | None) -> list[Count]:
+        """Decide every figure's role once the whole article is read: whether a value is the
+        largest the article gives for its action, or the one its title gives, is evidence."""
+        largest: dict[str | None, float] = {}
+        in_title: dict[str | None, set[tuple[float | None, float | None]]] = {}
+        title_high: dict[str | None, float] = {}
+        firsts: dict[str | None, int] = {}
+        main_places: set[str] = set()
+        # Per action: how many singular victims ("a man was killed") and numeric figures.
+        numbers: Counter[str | None] = Counter()
+        first_single: dict[str | None, int] = {}
+        several: set[str | None] = set()
+        for index, pending in enumerate(state.pending):
+            site = pending.site
+            value = _value(site)
+            largest[site.action] = max(largest.get(site.action, 0.0), value)
+            firsts.setdefault(site.action, index)
+            if site.section == "title":
+                in_title.setdefault(site.action, set()).add((site.low_value, site.high_value))
+                title_high[site.action] = max(title_high.get(site.action, 0.0), value)
+            if site.section != "body" and pending.count["place"]:
+                main_places.add(pending.count["place"])
+            kind = pending.figure.kind
+            if kind == "singular" and _another(site):
+                several.add(site.action)  # "a second man was killed": not one victim
+            elif kind == "singular":
+                first_single.setdefault(site.action, index)
+            elif kind in ("number", "ordinal") and value > 1:
+                numbers[site.action] += 1
+        counts: list[Count] = []
+        # Each emitted count's pending figure, role and whole, in the order of `counts`.
+        placed: list[tuple[_Pending, str, int | None]] = []
+        for index, pending in enumerate(state.pending):
+            site = pending.site
+            value = _value(site)
+            headline = title_high.get(site.action)
+            place = pending.count["place"]
+            site.other_place = bool(main_places and place and place not in main_places)
+            site.above_title = headline is not None and value > 3 * max(headline, 1.0)
+            site.below_title = headline is not None and value < headline
+            site.largest = value >= largest.get(site.action, 0.0)
+            site.first_for_action = firsts.get(site.action) == index
+            site.title_value = site.section != "title" and (
+                (site.low_value, site.high_value) in in_title.get(site.action, set())
+            )
+            # The article's first single victim of an action stands for its toll when no other
+            # figure gives one and nothing says there was a second ("another man", "also").
+            lone = (
+                first_single.get(site.action) == index
+                and numbers[site.action] == 0
+                and site.action not in several
+            )
+            decision, decided_by, confidence = _decide_kind(
+                pending.figure.kind, site, self._model, lone, pending.figure.refers_back
+            )
+            if decided_by == "model" and _adds_to(site, state.pending[:index]):
+                decision, decided_by, confidence = "increment", "rule:more", 1.0
+            elif decided_by == "model" and _narrowed(site, pending, state.pending):
+                decision, decided_by, confidence = "subgroup", "rule:narrower", 1.0
+            if trace is not None:
+                trace.append(Mention(site.section, pending.number[1], pending.number[0],
+                                     decision, decided_by, site))  # fmt: skip
+            if decision == "not_count":
                 continue
-            figures = self._figures(tokens, low)
-            singles = self._singulars(low, figures)
-            if not figures and not singles:
+            fields = pending.count
+            if fields["place"] is None and _nationwide(site):
+                fields = {**fields, "place": NATIONWIDE}
+            if decided_by == "rule:lone_victim":
+                # "A man was killed" says at least one died; not that no one else did.
+                fields = {**fields, "low": 1.0, "high": None, "qualifier": "lower_bound"}
+            part_of = None
+            if decision in _BREAKDOWN:
+                part_of = _whole_of(decision, pending, counts, placed)
+            placed.append((pending, decision, part_of))
+            counts.append(
+                Count(
+                    **fields,
+                    role=decision,
+                    decided_by=decided_by,
+                    period=period_of(site),
+                    revised=revised(site),
+                    part_of=part_of,
+                    confidence=round(confidence, 3),
+                )
+            )
+        return counts
+
+    def _sentence(
+        self,
+        text: str,
+        start: int,
+        end: int,
+        tokens: list[Token],
+        place_spans: list[tuple[int, int, str]],
+        place_starts: list[int],
+        section: Section,
+        sentence_index: int,
+        state: _ArticleState,
+        trace: list[Mention] | None,
+    ) -> None:
+        state.sentence_no += 1
+        low = [t[0].lower() for t in tokens]
+        things_here = [self._lex.things[w] for w in low if w in self._lex.things]
+        spans = self._sentence_places(place_spans, place_starts, start, end)
+        if (
+            _ANY_DIGIT.search(text, start, end) is None
+            and _NUMBERISH.isdisjoint(low)
+            and _ZERO_WORDS.isdisjoint(low)
+            and _SINGLE_PEOPLE.isdisjoint(low)
+            and "," not in low
+            and _MULTIPLES.keys().isdisjoint(low)
+        ):
+            state.remember_referents(things_here, spans)
+            return
+        rejected: list[tuple[int, str]] = []
+        headline = section == "title" or _title_case(tokens)
+        figures = self._figures(tokens, low, rejected, headline)
+        if trace is not None:
+            for at, reason in rejected:
+                trace.append(Mention(section, tokens[at][1], tokens[at][0], "not_count",
+                                     f"rule:{reason}", None))  # fmt: skip
+        singles = self._singulars(low, figures, tokens, headline)
+        figures = sorted(figures + self._multiple(low, figures), key=lambda f: f.first)
+        if not figures and not singles:
+            state.remember_referents(things_here, spans)
+            return
+        used = {i for single in singles for i in range(*single.verb)}
+        self._assign_actions(low, figures, used)
+        for figure in figures:
+            if figure.fixed_action is not None:
+                figure.action = figure.fixed_action
+        self._inherit(low, figures, state.previous)
+        referent_place = self._refer_back(low, figures, state)
+        if singles:
+            figures = sorted(figures + singles, key=lambda figure: figure.first)
+        sentence = text[start:end]
+        claims = _claims(sentence) if _SPEECH_HINT.search(sentence) else []
+        if claims and all(claim is None for _, claim in claims):
+            # "..., it said": the source named in the sentence before.
+            claims = [(position, state.last_claimant) for position, _ in claims]
+        named = [claim for _, claim in claims if claim]
+        if named:
+            state.last_claimant = named[-1]
+        # Clause ids and offsets only matter when a place is named in the sentence.
+        clauses = _clause_ids(tokens) if spans else []
+        token_starts = [t[1] for t in tokens] if spans else []
+        span_starts = [span[0] for span in spans]
+        quotes = _quote_depths(tokens)
+        authority = self._city_authority(low) if not spans and "'s" in text[start:end] else None
+        low_tuple = tuple(low)
+        title_overlap = len(state.title_words.intersection(low))
+        for figure in figures:
+            if len(state.pending) >= MAX_COUNTS:
+                break
+            at = tokens[figure.first][1]
+            number = tokens[figure.number_at]
+            if figure.thing_key is None and figure.action is None:
+                if trace is not None:
+                    trace.append(Mention(section, number[1], number[0], "not_count",
+                                         "rule:nothing_counted", None))  # fmt: skip
                 continue
-            used = {i for single in singles for i in range(*single.verb)}
-            self._assign_actions(low, figures, used)
-            for figure in figures:
-                if figure.fixed_action is not None:
-                    figure.action = figure.fixed_action
-            self._inherit(low, figures, previous)
-            if singles:
-                figures = sorted(figures + singles, key=lambda figure: figure.first)
-            sentence = text[start:end]
-            claims = _claims(sentence) if _SPEECH_HINT.search(sentence) else []
-            if claims and all(claim is None for _, claim in claims):
-                # "..., it said": the source named in the sentence before.
-                claims = [(position, last_claimant) for position, _ in claims]
-            named = [claim for _, claim in claims if claim]
-            if named:
-                last_claimant = named[-1]
-            spans = self._sentence_places(place_spans, place_starts, start, end)
-            # Clause ids and offsets only matter when a place is named in the sentence.
-            clauses = _clause_ids(tokens) if spans else []
-            token_starts = [t[1] for t in tokens] if spans else []
-            span_starts = [span[0] for span in spans]
-            for figure in figures:
-                if figure.thing_key is None and figure.action is None:
-                    continue
-                counts.append(
-                    Count(
-                        text=text[tokens[figure.first][1] : tokens[figure.number_end - 1][2]],
+            claimant = _nearest_claim(claims, at - start, sentence)
+            key = (figure.action, figure.thing_key)
+            earlier = state.values.get(key, [])
+            site = Site(
+                low=low_tuple,
+                first=figure.first,
+                number_at=figure.number_at,
+                number_end=figure.number_end,
+                last=figure.last,
+                low_value=figure.low,
+                high_value=figure.high,
+                qualifier=figure.qualifier,
+                vague=figure.vague,
+                word_number=figure.word_number,
+                thing_key=figure.thing_key,
+                action=figure.action,
+                inherits=figure.inherits,
+                partitive=figure.partitive,
+                section=section,
+                sentence_index=sentence_index,
+                claimant=claimant is not None,
+                quoted=quotes[figure.first] % 2 == 1,
+                definite=figure.first > 0 and low[figure.first - 1] in _DEFINITE,
+                title_overlap=title_overlap,
+                year=state.year,
+                earlier_same=len(earlier),
+                earlier_equal=(figure.low, figure.high) in earlier,
+                earlier_larger=any(
+                    (hi if hi is not None else float("inf")) > (figure.high or 0.0)
+                    for _, hi in earlier
+                ),
+            )
+            state.values.setdefault(key, []).append((figure.low, figure.high))
+            place = _place_for(figure, tokens, token_starts, spans, span_starts, clauses)
+            if place is None:
+                place = authority
+            state.pending.append(
+                _Pending(
+                    figure=figure,
+                    site=site,
+                    number=number,
+                    sentence_no=state.sentence_no,
+                    count=dict(
+                        # A single victim is shown as its phrase ("a 19-year-old man"), a
+                        # figure as its number with qualifier ("up to a dozen").
+                        text=text[
+                            at : tokens[
+                                figure.last if figure.kind == "singular" else figure.number_end - 1
+                            ][2]
+                        ],
                         low=_round(figure.low),
                         high=_round(figure.high),
                         qualifier=figure.qualifier,
                         thing=" ".join(figure.thing_words) or None,
                         thing_key=figure.thing_key,
                         action=figure.action,
-                        claimant=_nearest_claim(claims, tokens[figure.first][1] - start, sentence),
-                        place=_place_for(figure, tokens, token_starts, spans, span_starts, clauses),
+                        claimant=claimant,
+                        place=place or (referent_place if figure.refers_back else None),
                         sentence=sentence,
-                        start=tokens[figure.first][1],
-                    )
+                        start=at,
+                        section=section,
+                        perpetrator=_perpetrator(low, figure),
+                    ),
                 )
-                if len(counts) >= MAX_COUNTS:
-                    break
-            previous = figures[-1]
-        return counts
+            )
+        state.previous = figures[-1]
+        state.remember_referents(things_here, spans)
+
+    def _city_authority(self, low: list[str]) -> str | None:
+        """ "…, according to the head of Kyiv's military administration": a capital named as
+        its own city authority scopes the figure to the city (entity finding reads a bare
+        "Kyiv said" as the government, which scopes nothing)."""
+        gazetteer = self._lex.gazetteer
+        if gazetteer is None:
+            return None
+        for index, word in enumerate(low[:-1]):
+            if not word.endswith("'s") or low[index + 1] not in _CITY_AUTHORITY:
+                continue
+            entry = self._lex.names.get(word[:-2])
+            if entry is None:
+                continue
+            if entry.kind == "place" and entry.capital_of is not None:
+                return entry.id
+            if entry.kind == "seat":
+                for place in gazetteer.candidates(word[:-2]):
+                    if place.level == "city":
+                        return place.id
+        return None
+
+    def _refer_back(
+        self, low: list[str], figures: list[_Figure], state: _ArticleState
+    ) -> str | None:
+        """ "Air defences thwarted dozens of these attacks": a figure whose noun is a general
+        event word introduced by "these"/"those"/"such" counts what the sentences before were
+        about (the drones), and takes their place. Returns that place for such figures."""
+        place: str | None = None
+        for figure in figures:
+            if figure.thing_key not in _EVENT_NOUNS or state.referent is None:
+                continue
+            between = low[figure.number_end : figure.last]
+            if not _DEMONSTRATIVES.intersection(between):
+                continue
+            figure.thing_words = [state.referent]
+            figure.thing_key = state.referent
+            figure.refers_back = True
+            place = state.referent_place
+        return place
 
     @staticmethod
     def _sentence_places(
@@ -399,45 +1097,94 @@ class FigureFinder:
 
     # -- numbers -----------------------------------------------------------------------------
 
-    def _singulars(self, low: list[str], figures: list[_Figure]) -> list[_Figure]:
-        """ "A man was killed", "arrested a 34-year-old woman": one person, when the phrase
-        itself says what happened to them (a passive verb after, or the verb right before)."""
+    def _singulars(
+        self,
+        low: list[str],
+        figures: list[_Figure],
+        tokens: list[Token] | None = None,
+        headline: bool = False,
+    ) -> list[_Figure]:
+        """One person, when the phrase itself says what happened to them: "a man was killed",
+        "a woman died", "arrested a 34-year-old woman", "killed his wife", "the victim died",
+        "Jordan Clay, 20, was shot"."""
         out: list[_Figure] = []
-        if _SINGLE_PEOPLE.isdisjoint(low) or ("a" not in low and "an" not in low):
-            return out
         taken = {i for figure in figures for i in range(figure.first, figure.last + 1)}
         count = len(low)
         for index, word in enumerate(low):
-            if word not in ("a", "an") or index in taken:
+            if index in taken:
                 continue
-            noun = index + 1
-            # Skip an age ("16-year-old") or one adjective ("young", "wounded").
-            if noun + 2 < count and low[noun][:1].isdigit() and low[noun + 1] == "-":
-                noun += 3 if low[noun + 2] in _AGE_WORDS else 0
-            if noun < count and low[noun] not in _SINGLE_PEOPLE and noun + 1 < count:
-                if low[noun].isalpha() and low[noun] not in _THING_STOP:
-                    noun += 1
-            if noun >= count or low[noun] not in _SINGLE_PEOPLE:
+            if word in _ORDINALS and index + 1 < count:
+                # "A sixth suspect was arrested", "Second victim dies": the running count.
+                noun = self._person_noun(low, index)
+                if noun is not None:
+                    action, verb = self._single_action(
+                        low, index, noun, False, True, headline=headline
+                    )
+                    if action is not None and action in _PERSON_ACTIONS:
+                        out.append(_ordinal_figure(index, noun, action, verb, _ORDINALS[word]))
                 continue
-            action: str | None = None
-            verb = (-1, -1)
-            after = noun + 1
-            if after + 1 < count and low[after] in ("who", "that") and low[after + 1] == "was":
-                after += 1
-            if after < count and low[after] in ("was", "is", "were"):
-                after += 1
-                if after < count and low[after] in ("also", "then", "later", "fatally"):
-                    after += 1
-                found = self._action_at(low, after) if after < count else None
-                if found is not None:
-                    action = found[1]
-                    verb = (after, after + found[0])
-            if action is None and index > 0:
-                for back in range(max(0, index - 3), index):
-                    found = self._action_at(low, back)
-                    if found is not None and back + found[0] == index:
-                        action = found[1]
-                        verb = (back, index)
+            if (
+                (index == 0 or low[index - 1] in (":", "-", ",", "|"))
+                and word in _SINGLE_PEOPLE
+                and (headline)
+            ):
+                # A headline drops its article: "Suspect arrested", "Teen killed in crash".
+                action, verb = self._single_action(
+                    low, index - 1, index, False, True, headline=True
+                )
+                if action is not None and action in _PERSON_ACTIONS:
+                    out.append(_one_person(index, index, action, verb, low[index]))
+                continue
+            if word in _ONE_PERSON_DETERMINERS or word == "the":
+                if index + 1 < count and low[index + 1] in _ORDINALS:
+                    continue  # "a second man": the ordinal below counts him
+                noun = self._person_noun(low, index)
+                if noun is None:
+                    continue
+                # "the victim" refers to someone known: only what happened to them counts.
+                before_ok = word != "the"
+                after_ok = word in ("a", "an", "the", "another")
+            elif tokens is None or not (word == "," or tokens[index][0][:1].isupper()):
+                continue
+            elif (
+                word == ","
+                and index > 0
+                and index + 2 < count
+                and low[index + 1].isdigit()
+                and low[index + 2] == ","
+                and _is_name(tokens, index - 1)
+            ):
+                # "Jordan Clay, 20, was killed", "killing David Reyes, 11, and...": a named
+                # victim with an age; the verb may stand before the name. Not one of a list
+                # ("Ana Ruiz, 20, and Li Wu, 31, were killed").
+                noun, before_ok, after_ok = index + 2, False, True
+                if noun + 1 < count and low[noun + 1] in ("and", "were"):
+                    continue
+                name_start = index - 1
+                while name_start > 0 and _is_name(tokens, name_start - 1):
+                    name_start -= 1
+                action, verb = self._single_action(low, name_start, noun, True, True)
+                if action is not None and action in _PERSON_ACTIONS:
+                    out.append(_one_person(name_start, noun, action, verb))
+                continue
+            elif (
+                index + 1 < count
+                and _is_name(tokens, index)
+                and _is_name(tokens, index + 1)
+                and (index == 0 or not _is_name(tokens, index - 1))
+                and (index == 0 or low[index - 1] not in _DETERMINERS)
+            ):
+                # "Jacob Reyes was killed", "Ana Ortiz died": a full name and what happened.
+                end = index + 1
+                while end + 1 < count and _is_name(tokens, end + 1):
+                    end += 1
+                action, verb = self._single_action(low, index, end, False, True)
+                if action is not None and action in _PERSON_ACTIONS:
+                    out.append(_one_person(index, end, action, verb))
+                continue
+            else:
+                continue
+            action, verb = self._single_action(low, index, noun, before_ok, after_ok)
             if action is None:
                 continue
             out.append(
@@ -448,14 +1195,93 @@ class FigureFinder:
                     low=1.0,
                     high=1.0,
                     qualifier="exact",
-                    thing_words=[low[noun]],
-                    thing_key=_thing_key(low[noun], self._lex.things),
+                    thing_words=[low[noun]] if low[noun] != "," else ["person"],
+                    thing_key=(
+                        _thing_key(low[noun], self._lex.things) if low[noun] != "," else "person"
+                    ),
                     action=action,
                     fixed_action=action,
                     verb=verb,
+                    kind="singular",
                 )
             )
         return out
+
+    @staticmethod
+    def _multiple(low: list[str], figures: list[_Figure]) -> list[_Figure]:
+        """ "A double homicide", "the triple murder": two, three people killed."""
+        out: list[_Figure] = []
+        for index, word in enumerate(low[:-1]):
+            value = _MULTIPLES.get(word)
+            if value is not None and low[index + 1] in _KILLINGS:
+                out.append(
+                    _Figure(
+                        first=index,
+                        number_end=index + 1,
+                        last=index + 1,
+                        low=value,
+                        high=value,
+                        qualifier="exact",
+                        thing_words=[],
+                        thing_key=None,
+                        action="killed",
+                        fixed_action="killed",
+                        word_number=True,
+                    )
+                )
+        return out
+
+    def _person_noun(self, low: list[str], index: int) -> int | None:
+        """The person noun a determiner at `index` introduces, past an age or one adjective."""
+        count = len(low)
+        noun = index + 1
+        if noun + 2 < count and low[noun][:1].isdigit() and low[noun + 1] == "-":
+            noun += 3 if low[noun + 2] in _AGE_WORDS else 0
+        for _ in range(2):  # "a young man", "a popular nightclub owner"
+            if noun < count and low[noun] not in _SINGLE_PEOPLE and noun + 1 < count:
+                if low[noun].isalpha() and low[noun] not in _THING_STOP:
+                    noun += 1
+        if noun >= count or low[noun] not in _SINGLE_PEOPLE:
+            return None
+        return noun
+
+    def _single_action(
+        self,
+        low: list[str],
+        index: int,
+        noun: int,
+        before_ok: bool,
+        after_ok: bool,
+        headline: bool = False,
+    ) -> tuple[str | None, tuple[int, int]]:
+        """What happened to one person: a passive verb or a death verb after the noun, or an
+        action verb right before the determiner ("killed his wife")."""
+        count = len(low)
+        after = noun + 1
+        if after + 1 < count and low[after] in ("who", "that") and low[after + 1] == "was":
+            after += 1
+        if after_ok and after < count and low[after] in ("was", "is", "were"):
+            after += 1
+            if after < count and low[after] in ("also", "then", "later", "fatally"):
+                after += 1
+            found = self._action_at(low, after) if after < count else None
+            if found is not None:
+                return found[1], (after, after + found[0])
+        elif after_ok and after < count and low[after] in _INTRANSITIVE_DEATH:
+            return "killed", (after, after + 1)
+        elif after_ok and after < count and low[after] == "dead":
+            return "killed", (after, after + 1)  # "left a teenage girl dead"
+        elif after_ok and headline and after < count and low[after].endswith("ed"):
+            # A headline's participle: "Sixth suspect arrested", "Teen killed in crash".
+            found = self._action_at(low, after)
+            if found is not None:
+                return found[1], (after, after + found[0])
+        if before_ok and index > 0:
+            for back in range(max(0, index - 3), index):
+                found = self._action_at(low, back)
+                if found is not None and back + found[0] == index:
+                    return found[1], (back, index)
+        return None, (-1, -1)
 
     def _zero(self, low: list[str], index: int) -> _Figure | None:
         """ "No deaths", "no one", "nobody": a figure of zero."""
@@ -463,16 +1289,24 @@ class FigureFinder:
         nxt = low[index + 1] if index + 1 < len(low) else ""
         if word == "nobody" or (word == "no" and nxt == "one"):
             end = index + 1 if word == "nobody" else index + 2
-            return _Figure(index, end, end - 1, 0.0, 0.0, "exact", ["people"], "person")
+            return _Figure(
+                index, end, end - 1, 0.0, 0.0, "exact", ["people"], "person", kind="zero"
+            )
         if word == "no" and nxt in _ZERO_NOUNS:
             thing, action = _ZERO_NOUNS[nxt]
             return _Figure(
                 index, index + 2, index + 1, 0.0, 0.0, "exact", [nxt], thing,
-                action=action, fixed_action=action,
+                action=action, fixed_action=action, kind="zero",
             )  # fmt: skip
         return None
 
-    def _figures(self, tokens: list[Token], low: list[str]) -> list[_Figure]:
+    def _figures(
+        self,
+        tokens: list[Token],
+        low: list[str],
+        rejected: list[tuple[int, str]] | None = None,
+        headline: bool = False,
+    ) -> list[_Figure]:
         figures: list[_Figure] = []
         count = len(tokens)
         # One comprehension finds the few tokens that can start a figure; the loop below
@@ -503,8 +1337,10 @@ class FigureFinder:
                 index += 1
                 continue
             value, after, vague = parsed
-            figure = self._figure(tokens, low, index, value, after, vague)
-            if figure is None:
+            figure = self._figure(tokens, low, index, value, after, vague, headline)
+            if isinstance(figure, str):
+                if rejected is not None:
+                    rejected.append((index, figure))
                 index = max(after, index + 1)
                 continue
             figures.append(figure)
@@ -519,96 +1355,22 @@ class FigureFinder:
         value: float,
         after: int,
         vague: tuple[float, float] | None,
-    ) -> _Figure | None:
+        headline: bool = False,
+    ) -> _Figure | str:
+        """The figure starting at tokens[index], or the named reason it is not a count."""
         lex = self._lex
         count = len(tokens)
         word = tokens[index][0]
         is_digits = word[0].isdigit()
         prev = low[index - 1] if index > 0 else ""
         nxt = low[after] if after < count else ""
-        # Money, percentages, clock times, glued units and ordinals ("5th", "9am", "20km").
-        if prev in _CURRENCY or nxt in ("%", "per", "percent") or nxt in _CLOCK:
-            return None
-        if is_digits:
-            if (
-                index > 0
-                and tokens[index - 1][2] == tokens[index][1]
-                and (tokens[index - 1][0][-1].isalnum() or tokens[index - 1][0] in ":./")
-            ):
-                return None
-            if (
-                after < count
-                and tokens[after][1] == tokens[after - 1][2]
-                and (
-                    tokens[after][0][0].isalnum()
-                    or (
-                        tokens[after][0] in ":./"
-                        and after + 1 < count
-                        and low[after + 1][:1].isdigit()
-                    )
-                )
-            ):
-                return None
-            plain = word.replace(",", "")
-            if "," not in word and "." not in word and len(word) == 4 and 1800 <= value <= 2100:
-                return None  # a year
-            if len(plain) > 1 and plain[0] == "0" and "." not in plain:
-                return None  # an id or phone fragment
-            if (
-                after < count
-                and low[after][:1].isdigit()
-                and tokens[after][1] <= (tokens[after - 1][2] + 1)
-            ):
-                return None  # digit groups separated by spaces: a phone number or code
-        # Dates: "August 6", "6 August".
-        if (
-            prev in _MONTHS
-            or nxt in _MONTHS
-            or (nxt == "of" and after + 1 < count and low[after + 1] in _MONTHS)
-        ):
-            return None
-        # Ages: "a 20-year-old man", "aged 20", and the split spelling "a 47-year old woman".
-        if (
-            prev in ("aged", "age", "ages")
-            or nxt in _AGE_WORDS
-            or (nxt == "-" and after + 1 < count and low[after + 1] in _AGE_WORDS)
-            or (
-                nxt in ("-", "year", "years")
-                and after + 2 < count
-                and low[after + (1 if nxt == "-" else 0)] in ("year", "years")
-                and low[after + (2 if nxt == "-" else 1)] == "old"
-            )
-        ):
-            return None
-        # A year written short: "the '90 shooting".
-        if prev in ("'", "’") and is_digits and len(word) == 2:
-            return None
-        # "Danielle Lucero, 26, died", "a student, 20, who": an age set off by commas; at the
-        # end of a sentence only after a name ("a warrant for Jordan Clay, 20.").
-        if is_digits and prev == "," and value < 120:
-            if nxt in (",", ";", ")"):
-                return None
-            if nxt in (".", "") and index > 1 and tokens[index - 2][0][:1].isupper():
-                return None
-        # "ages 19 and 41", "aged 36, 45 and 50": every number of the list is an age.
-        if prev in (",", "and"):
-            back = index - 1
-            while back > max(0, index - 8) and (low[back] in (",", "and") or low[back].isdigit()):
-                back -= 1
-            if low[back] in ("ages", "aged"):
-                return None
-        if nxt == "block":
-            return None  # "the 13500 block of Cerise Avenue": an address
-        if prev in _LABEL_WORDS:
-            return None  # "stage nine", "magnitude 6.1", "game 7", "route 66"
-        # Labels: "Source 1", "Flight 17" - a number straight after a capitalised word.
-        if (
-            index > 1
-            and tokens[index - 1][0][:1].isupper()
-            and tokens[index - 1][0].isalpha()
-            and prev not in ("about", "around", "some", "nearly", "almost", "over", "up")
-        ):
-            return None
+        site = _Candidate(tokens, low, index, after, value, word, prev, nxt, is_digits, headline)
+        magnitude = _magnitude(site)
+        if magnitude is not None:
+            return magnitude
+        for reason, refuses in NOT_A_COUNT:
+            if refuses(site):
+                return reason
 
         # Ranges: "10-20", "10 to 20", "two or three", "between 10 and 20".
         first = index
@@ -629,11 +1391,11 @@ class FigureFinder:
             window = low[max(0, index - 3) : index]
             tail = low[number_end] if number_end < count else ""
             if any(w in _SCORE_PREV for w in window) or tail in _SCORE_NEXT:
-                return None
+                return "score"
             a_text, b_text = word.replace(",", ""), tokens[number_end - 1][0].replace(",", "")
             digits = len(a_text) + len(b_text)
             if is_digits and a_text.isdigit() and b_text.isdigit() and digits >= 7:
-                return None  # "555-1234"
+                return "phone"  # "555-1234"
             if high_value < value:
                 high_value = None
                 number_end = after
@@ -662,28 +1424,39 @@ class FigureFinder:
         # Streets: "10 Downing Street".
         for look in range(number_end, min(number_end + 3, count)):
             if low[look] in _STREET and tokens[look][0][:1].isupper():
-                return None
+                return "street_number"
             if not tokens[look][0][:1].isupper():
                 break
 
         thing_words, last = self._thing(tokens, low, number_end)
         head = thing_words[-1].lower().rstrip("'s") if thing_words else ""
+        # "20 km south" is a distance; "three barrel bombs" counts bombs (the head decides).
+        lone = len(thing_words) <= 1 or not thing_words[-1].lower().endswith("s")
         if thing_words and (
-            thing_words[0].lower() in lex.units
-            or thing_words[0].lower() in lex.durations
+            (lone and thing_words[0].lower() in lex.units)
+            or (lone and thing_words[0].lower() in lex.durations)
             or head in lex.units
             or head in lex.durations
             or head in _MONTHS
         ):
-            return None
+            return "unit_or_duration"
         if number_end < count and (
             low[number_end] in lex.units or low[number_end] in lex.durations
         ):
-            return None
+            return "unit_or_duration"
+        if head in _LEGAL:
+            return "legal_count"  # "two counts of murder", "three felony charges"
+        if head in _FURNITURE_COUNTS:
+            return "page_furniture"  # "212 comments", "(2 images)"
+        if first >= 2 and low[first - 1] == "of" and low[first - 2] in _SIZE_NOUNS:
+            return "size"  # "a town of about 4,500", "a population of 2 million"
+        if first >= 2 and low[first - 2 : first] == ["home", "to"]:
+            return "size"
         if value == 1 and high_value is None and (not thing_words or nxt == "of"):
-            return None  # "one of the ...", "no one"
-        if not is_digits and vague is None and qualifier_kind is None and prev in _DEFINITE:
-            return None  # "the two nations", "both three" - a reference back, not a claim
+            # "one of the ...", "no one" - but "killed one and injured four" counts.
+            counted = self._action_before(low, index) or self._action_at_safe(low, number_end)
+            if nxt == "of" or not counted:
+                return "pronoun_one"
         thing_key = _thing_key(thing_words[-1], lex.things) if thing_words else None
         crowd: str | None = None
         if not thing_words and first >= 2 and low[first - 1] in ("at", "of"):
@@ -714,6 +1487,9 @@ class FigureFinder:
             thing_words=thing_words,
             thing_key=thing_key,
             fixed_action=crowd,
+            number_at=index,
+            vague=vague is not None,
+            word_number=not is_digits,
         )
 
     def _thing(self, tokens: list[Token], low: list[str], index: int) -> tuple[list[str], int]:
@@ -723,6 +1499,13 @@ class FigureFinder:
             index += 1
             if index < count and low[index] in ("the", "these", "those", "them", "its", "their"):
                 index += 1
+        elif (
+            index + 1 < count
+            and low[index] in ("more", "other", "additional", "further", "extra")
+            and low[index + 1][:1].isalpha()
+            and low[index + 1] not in _THING_STOP
+        ):
+            index += 1  # "three more people", "two other men": the noun follows
         words: list[str] = []
         last = index - 1
         while index < count and len(words) < 4:
@@ -748,6 +1531,20 @@ class FigureFinder:
         return words, last
 
     # -- actions -----------------------------------------------------------------------------
+
+    def _action_before(self, low: list[str], index: int) -> bool:
+        """Whether an action phrase ends right before tokens[index] ("killed one")."""
+        for back in range(max(0, index - 3), index):
+            found = self._action_at(low, back)
+            if found is not None and back + found[0] == index:
+                return True
+        return False
+
+    def _action_at_safe(self, low: list[str], index: int) -> bool:
+        """Whether an action phrase starts at tokens[index] (or after "was"/"were")."""
+        if index < len(low) and low[index] in ("was", "were", "is", "are"):
+            index += 1
+        return index < len(low) and self._action_at(low, index) is not None
 
     def _action_at(self, low: list[str], index: int) -> tuple[int, str] | None:
         options = self._lex.actions.get(low[index])
@@ -798,10 +1595,29 @@ class FigureFinder:
                     continue
                 # Commas separate clauses softly: "..., injuring three" still works.
                 distance = (hi - lo) + 6 * sum(1 for k in range(lo, hi) if low[k] == ",")
+                if v_first > figure.last and low[v_first - 1] in _PASSIVE:
+                    # "...was killed and five others were wounded": the figure's own
+                    # predicate beats a verb of the clause before, at equal distance.
+                    distance -= 1
                 if distance <= MAX_ACTION_DISTANCE:
                     options.append((distance, candidate))
             if options:
                 distance, candidate = min(options)
+                after_verb = [c for _, c in options if figures[c].first > v_last]
+                if (
+                    after_verb
+                    and figures[after_verb[0]].first - v_last <= 3
+                    and candidate != after_verb[0]
+                    and (v_first == 0 or low[v_first - 1] not in _PASSIVE)
+                    and all(
+                        low[k][:1].isalpha()
+                        for k in range(v_last + 1, figures[after_verb[0]].first)
+                    )
+                ):
+                    # "Two car bombs killed at least 18 people": an active verb between two
+                    # figures belongs to its object, the subject being the agent.
+                    candidate = after_verb[0]
+                    distance = dict((c, d) for d, c in options)[candidate]
                 if candidate not in best or distance < best[candidate][0]:
                     best[candidate] = (distance, action)
             index += size
@@ -1022,6 +1838,10 @@ def _parse_number(
         pieces = part.split("-")
         if all(piece in NUMBER_WORDS for piece in pieces) and len(pieces) <= 2:
             current += sum(NUMBER_WORDS[piece] for piece in pieces)
+        elif part == "dozen" and consumed:
+            current = (current or 1) * 12  # "two dozen"
+            position += 1
+            break
         elif part in _SCALES and consumed:
             current = (current or 1) * _SCALES[part]
             if _SCALES[part] >= 1000:
@@ -1043,3 +1863,193 @@ def _parse_number(
     if not consumed:
         return None
     return total + current, position, None
+
+
+def _quote_depths(tokens: list[Token]) -> list[int]:
+    """How many double quotes stand before each token: odd means inside a quotation."""
+    depths: list[int] = []
+    seen = 0
+    for word, _, _ in tokens:
+        depths.append(seen)
+        if word == '"':
+            seen += 1
+    return depths
+
+
+def _perpetrator(low: list[str], figure: _Figure) -> Perpetrator | None:
+    """ "Four dead, including the gunman" counts him; "three killed besides the shooter" and
+    "three victims and the gunman" do not. None when the sentence does not say."""
+    if figure.action not in ("killed", "injured", "shot"):
+        return None
+    window = low[figure.number_end : figure.last + 10]
+    for i, word in enumerate(window):
+        if word not in _ATTACKERS:
+            continue
+        before = window[max(0, i - 3) : i]
+        if "not" in before or _PERP_OUT.intersection(before) or before[-2:] == ["in", "addition"]:
+            return "excluded"
+        if "including" in before or "among" in before:
+            return "included"
+        if before[-2:] in (["and", "the"], ["as", "well"]) or before[-1:] == ["and"]:
+            return "excluded"
+    return None
+
+
+def _decide_kind(
+    kind: str, site: Site, model: RoleModel, lone: bool = False, refers_back: bool = False
+) -> tuple[Decision, str, float]:
+    """Figures the phrase itself settles skip the scorer: "a man was killed" is the event's
+    count (at least one) when it is the article's only victim of that action (`lone`), else
+    one victim among others; a magnitude is the event's own measure; "no deaths" is a total of
+    zero unless a named rule (an intent, a breakdown) says otherwise."""
+    if kind == "singular":
+        return ("total", "rule:lone_victim", 1.0) if lone else ("subgroup", "rule:singular", 1.0)
+    if kind == "magnitude":
+        return "total", "rule:magnitude", 1.0
+    if kind == "ordinal":
+        return "total", "rule:ordinal", 1.0
+    if refers_back or kind == "zero":
+        decision, decided_by = decide(site, NO_MODEL)
+        if decided_by != "model":
+            return decision, decided_by, 1.0
+        if refers_back:
+            # "Air defences thwarted dozens of these attacks": the story's thing, counted again.
+            return "total", "rule:refers_back", 1.0
+        if site.section == "body" and site.action in ("killed", "injured"):
+            # "No one was injured" deep in a story is mostly about a part of it (no officers,
+            # no one else, a later fire), not the event's toll.
+            return "subgroup", "rule:zero_aside", 1.0
+        return "total", "rule:zero", 1.0
+    return decide_with_confidence(site, model)
+
+
+def _title_case(tokens: list[Token]) -> bool:
+    """A headline-style sentence: nearly every longer word starts with a capital."""
+    words = [word for word, _, _ in tokens if len(word) > 3 and word.isalpha()]
+    return len(words) >= 3 and sum(word[0].isupper() for word in words) >= 0.8 * len(words)
+
+
+def _value(site: Site) -> float:
+    """A figure's size for comparisons: its upper bound, else its lower bound."""
+    if site.high_value is not None:
+        return site.high_value
+    return site.low_value or 0.0
+
+
+def _is_name(tokens: list[Token], index: int) -> bool:
+    """Whether tokens[index] can be part of a person's name: a capitalised word that is not a
+    function word, a day or a title."""
+    word = tokens[index][0]
+    return (
+        len(word) > 1
+        and word[0].isupper()
+        and word.isalpha()
+        and not word.isupper()
+        and word.lower() not in _NOT_NAMES
+        and word.lower() not in _THING_STOP
+    )
+
+
+def _one_person(
+    first: int, last: int, action: str, verb: tuple[int, int], noun: str = "person"
+) -> _Figure:
+    """A named (or headline's bare) person's singular figure."""
+    return _Figure(
+        first=first,
+        number_end=first + 1,
+        last=last,
+        low=1.0,
+        high=1.0,
+        qualifier="exact",
+        thing_words=[noun],
+        thing_key="person" if noun == "person" else noun,
+        action=action,
+        fixed_action=action,
+        verb=verb,
+        kind="singular",
+    )
+
+
+_ANOTHER = frozenset({"another", "second", "third", "also", "other", "both"})
+
+
+def _another(site: Site) -> bool:
+    """ "Another man was killed", "a second woman", "was also shot": one more victim."""
+    return bool(_ANOTHER.intersection(site.low[max(0, site.first - 2) : site.last + 3]))
+
+
+_GROWS_WITH = {"shot": {"killed", "injured"}, "killed": {"shot"}, "injured": {"shot"}}
+
+
+def _narrowed(site: Site, pending: _Pending, article: list[_Pending]) -> bool:
+    """ "One died, two are in critical condition and five others were hurt": a group picked
+    out by its condition ("in critical condition", "seriously injured") is a subgroup when the
+    article gives another figure for the same kind of harm."""
+    low = site.low
+    after = low[site.number_end : site.last + 7]
+    words = set(after)
+    narrowed = (
+        ("condition" in words and bool(_CONDITIONS.intersection(words)))
+        or bool(_CONDITION_ADVERBS.intersection(after[:5]))
+        or "scene" in words  # "one was pronounced dead at the scene"
+        or bool({"non-life-threatening", "minor"}.intersection(words))
+        or ("treated" in words and "released" in words)
+    )
+    also = "also" in after[:4]
+    if not narrowed and not also:
+        return False
+    related = _GROWS_WITH.get(site.action or "", set()) | {site.action, "shot"}
+    # "Also" adds to a figure given before it; a condition narrows any other figure.
+    others = article[: article.index(pending)] if also and not narrowed else article
+    return any(
+        other is not pending and other.site.action in related and other.figure.kind != "zero"
+        for other in others
+    )
+
+
+_CONDITIONS = frozenset({"critical", "serious", "stable", "fair", "grave", "good"})
+_CONDITION_ADVERBS = frozenset({"seriously", "critically", "severely", "gravely"})
+
+
+def _adds_to(site: Site, before: list[_Pending]) -> bool:
+    """ "…shot his neighbour, then killed three more people": "N more"/"another N" adds to a
+    figure the article already gave for the same kind of thing and action. With another
+    action it is a new figure ("ten killed and dozens more wounded")."""
+    low = site.low
+    after = low[site.number_end] if site.number_end < len(low) else ""
+    previous = low[site.first - 1] if site.first > 0 else ""
+    if after not in ("more", "additional", "further") and previous not in ("another", "further"):
+        return False
+    counted = [p for p in before if p.site.action is not None]
+    if not counted:
+        return True  # "he killed two more people": more than someone the text assumes
+    related = _GROWS_WITH.get(site.action or "", set()) | {site.action}
+    return any(
+        _kin_things(p.site.thing_key, site.thing_key) and p.site.action in related for p in counted
+    )
+
+
+_ORDINALS = {
+    "second": 2.0, "third": 3.0, "fourth": 4.0, "fifth": 5.0, "sixth": 6.0, "seventh": 7.0,
+    "eighth": 8.0, "ninth": 9.0, "tenth": 10.0,
+}  # fmt: skip
+
+
+def _ordinal_figure(
+    first: int, noun: int, action: str, verb: tuple[int, int], value: float
+) -> _Figure:
+    """ "A third suspect was arrested": at least three arrested so far."""
+    return _Figure(
+        first=first,
+        number_end=first + 1,
+        last=noun,
+        low=value,
+        high=None,
+        qualifier="lower_bound",
+        thing_words=["person"],
+        thing_key="person",
+        action=action,
+        fixed_action=action,
+        verb=verb,
+        kind="ordinal",
+    )

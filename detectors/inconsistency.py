@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Final
@@ -22,50 +21,28 @@ from topics import Alert
 
 KIND: Final = "figures.inconsistent"
 
-# A sentence that breaks down the figure before it: "Of those, 55 were shot down…".
-_BREAKDOWN = re.compile(r"^\W*(?:of (?:those|them|these|which)|among them)\b", re.IGNORECASE)
-# "…destroyed 35 drones, including 20 over Kursk and 11 over Bryansk": parts in one sentence.
-_INCLUDING = re.compile(r"\b(?:including|of which|among them)\b", re.IGNORECASE)
-# How far a breakdown sentence may follow its whole (characters of cleaned text).
-_NEXT_SENTENCE = 600
-
-
-def _offset_in_sentence(claim: Claim) -> int:
-    """Where the figure stands in its sentence (-1 when its text is not found there)."""
-    return claim.count.sentence.find(claim.count.text)
+# Actions whose figure holds others of different actions: of 83 launched, 55 shot down and
+# 30 lost; of eight shot, two died.
+_CONTAINERS = frozenset({"launched", "shot", "deployed", "fired"})
 
 
 def _parts_of(whole: Claim, claims: list[Claim]) -> list[Claim]:
-    """Claims the article itself presents as a breakdown of `whole`.
-
-    Precision first: a part counts the same thing as the whole, stands after it, and is tied
-    to it by the text: the next sentence opens "Of those…", or the whole's own sentence goes on
-    "…, including …" with the parts after that word.
-    """
-    sentence = whole.count.sentence
-    whole_at = _offset_in_sentence(whole)
-    sentence_start = whole.count.start - max(whole_at, 0)
-    including = _INCLUDING.search(sentence, max(whole_at, 0))
-    parts: dict[int, Claim] = {}
+    """Claims the article itself presents as a breakdown of `whole`: extraction linked each
+    to the total it breaks down ("including…", "of those, 55… and another 30…")."""
+    index = whole.claim_id.rpartition("#")[2]
+    parts: dict[tuple[str, float | None, float | None], Claim] = {}
     for c in claims:
-        if c.count.start <= whole.count.start or c.count.thing_key != whole.count.thing_key:
+        if c.count.part_of is None or str(c.count.part_of) != index:
             continue
-        if interval(c) == interval(whole) and c.count.text.lower() == whole.count.text.lower():
-            continue  # the same figure again (a scraped page repeating its own sentence)
         if not same_thing(whole, c) or same_claimant(whole, c) is False:
             continue
-        if c.count.sentence == sentence and 0 <= c.count.start - sentence_start < len(sentence):
-            # The same sentence occurrence: a part only after "including" (or "of which").
-            at = c.count.start - sentence_start
-            if including is not None and at > including.start():
-                parts[c.count.start] = c
-        elif (
-            _BREAKDOWN.search(c.count.sentence)
-            and c.count.start - whole.count.start < _NEXT_SENTENCE
-            and c.count.start - sentence_start >= len(sentence)
+        if c.count.action not in (None, whole.count.action) and whole.count.action not in (
+            _CONTAINERS
         ):
-            parts[c.count.start] = c
-    return [parts[k] for k in sorted(parts)]
+            continue  # "nine killed ... eight injured": another figure, not a share
+        # A scraped page repeating its own sentence repeats the part, not the breakdown.
+        parts.setdefault((c.count.sentence, c.count.low, c.count.high), c)
+    return list(parts.values())
 
 
 @dataclass(frozen=True)
@@ -73,8 +50,8 @@ class FigureInconsistencyDetector:
     """One alert per article whose breakdown of a figure exceeds the figure itself.
 
     The seed story's original says 83 drones were launched, 55 shot down and another 30 lost:
-    85 of 83. Only explicit breakdowns count ("Of those, …", "including …"), so two unrelated
-    figures in one article are never added up.
+    85 of 83. Only breakdowns extraction tied to their whole count (Count.part_of), so two
+    unrelated figures in one article are never added up.
     """
 
     def check(self, story: StorySnapshot) -> list[Finding]:

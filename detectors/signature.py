@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter
+from operator import itemgetter
 
 from detectors import furniture
 from detectors.cleaning import clean_text, normalise, split_sentences, tokenize
 from detectors.dates import dateline, event_date, find_dates
 from detectors.entities import FUNCTION_WORDS, EntityFinder
-from detectors.figures import NUMBER_WORDS, FigureFinder
+from detectors.figures import NUMBER_WORDS, FigureFinder, Mention
 from detectors.lexicon import Lexicon
 from topics.articles import Article
 from topics.signatures import Count, Signature
@@ -42,6 +43,7 @@ _TERM_STOP = FUNCTION_WORDS | frozenset(
 
 
 _SKIP_TERMS = _TERM_STOP | frozenset(NUMBER_WORDS)
+_WORD = itemgetter(0)
 
 
 class SignatureExtractor:
@@ -59,9 +61,16 @@ class SignatureExtractor:
         self._figures = FigureFinder(lexicon)
         self._max_sentence = max(40, max_sentence_chars)
 
-    def extract(self, article: Article, known_furniture: frozenset[str] = frozenset()) -> Signature:
+    def extract(
+        self,
+        article: Article,
+        known_furniture: frozenset[str] = frozenset(),
+        trace: list[Mention] | None = None,
+    ) -> Signature:
         """The article's signature; known_furniture holds detectors.furniture fingerprints of
-        paragraphs this source repeats (the worker's per-source memory), removed first."""
+        paragraphs this source repeats (the worker's per-source memory), removed first.
+        `trace` receives every number looked at and what was decided about it, then two
+        entries with start -1 carrying the cleaned title and text its offsets are into."""
         raw = article.text
         truncated = False
         if len(raw) > MAX_RAW_CHARS:
@@ -88,8 +97,16 @@ class SignatureExtractor:
         entities = self._entities.find(text, [toks for _, _, toks in sentences], title_tokens)
         place_spans = sorted(entities.place_spans)
         counts = _clip_sentences(
-            self._figures.find(text, sentences, place_spans), spans, self._max_sentence
+            self._figures.find(
+                text, sentences, place_spans, title, title_tokens, trace, article.published_at.year
+            ),
+            spans,
+            len(title),
+            self._max_sentence,
         )
+        if trace is not None:
+            trace.append(Mention("title", -1, title, "not_count", "cleaned:title", None))
+            trace.append(Mention("body", -1, text, "not_count", "cleaned:text", None))
         dates = find_dates(text, article.published_at, tokens)
         published = article.published_at
         posted = dateline(dates, published)
@@ -118,20 +135,26 @@ class SignatureExtractor:
         )
 
 
-def _clip_sentences(counts: list[Count], spans: list[tuple[int, int]], limit: int) -> list[Count]:
+def _clip_sentences(
+    counts: list[Count], spans: list[tuple[int, int]], title_chars: int, limit: int
+) -> list[Count]:
     """Each count with its sentence's span, and the sentence clipped around the figure.
 
     The clip keeps the figure and as much context on each side as fits (the words just
-    before and after a figure are what the detectors read), cut at spaces.
+    before and after a figure are what the detectors read), cut at spaces. A title's figure
+    has the (cleaned) title as its sentence, and its offsets count in the title.
     """
     starts = [start for start, _ in spans]
     out = []
     for count in counts:
-        at = bisect_right(starts, count.start) - 1
-        if at < 0:
-            out.append(count)
-            continue
-        s_start, s_end = spans[at]
+        if count.section == "title":
+            s_start, s_end = 0, title_chars
+        else:
+            at = bisect_right(starts, count.start) - 1
+            if at < 0:
+                out.append(count)
+                continue
+            s_start, s_end = spans[at]
         sentence = count.sentence
         if len(sentence) > limit:
             offset = count.start - s_start  # the figure inside the sentence
@@ -173,10 +196,14 @@ def _terms(title_tokens: list[Token], tokens: list[Token]) -> list[str]:
     """Distinctive lower-case content words, headline words weighted, for story matching."""
     scores: Counter[str] = Counter()
     for weight, source in ((TITLE_WEIGHT, title_tokens), (1, tokens)):
-        # Counter over a generator keeps the per-token work in C; dict order keeps first-seen
-        # order, which breaks ties between equally frequent terms.
-        counted = Counter(word.lower() for word, _, _ in source if word[0].isalpha())
+        # Counting lower-cased words over map() keeps the per-token work in C; words that do not
+        # start with a letter are dropped after counting (lower() never changes whether a first
+        # character is a letter). Dict order keeps first-seen order, which breaks ties between
+        # equally frequent terms.
+        counted = Counter(map(str.lower, map(_WORD, source)))
         for lower, seen in counted.items():
+            if not lower[0].isalpha():
+                continue
             if "'" in lower:
                 lower = lower[:-2] if lower.endswith("'s") else lower.rstrip("'")
             if len(lower) < 3 or lower in _SKIP_TERMS:

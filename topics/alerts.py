@@ -48,6 +48,14 @@ class ClaimEvidence(_Record):
     action: str | None
     claimant: str | None
     sentence: str
+    role: str = Field(default="total", description="What the figure is to the event (a total).")
+    section: str = Field(default="body", description="title, lead or body of its article.")
+    confidence: float = Field(default=1.0, description="How sure extraction is of the role.")
+    perpetrator: str | None = Field(
+        default=None,
+        description="'included'/'excluded' when the article says whether the "
+        "figure counts the attacker; null when it does not say.",
+    )
 
 
 class Alert(_Record):

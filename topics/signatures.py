@@ -8,12 +8,25 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 SIGNATURES = "signatures"
-SCHEMA_VERSION = 1
+# 2: Count gained role, period, section, decided_by, confidence, perpetrator, revised, part_of
+# (what a figure means).
+SCHEMA_VERSION = 2
 
 ActorKind = Literal["person", "organisation", "country", "government", "group"]
 LocationLevel = Literal["country", "admin1", "admin2", "region", "city", "district", "place"]
 Qualifier = Literal["exact", "upper_bound", "lower_bound", "approximate", "range", "vague"]
 Granularity = Literal["day", "week", "month", "year"]
+# What a figure is to its article's event, decided once in extraction (detectors/roles.py):
+#   total        the event's own count ("at least 41 killed")
+#   part         a breakdown of a stated total ("including two children", "of those, 55")
+#   subgroup     a narrower group of the event ("two of the victims", "another woman")
+#   increment    an addition to an earlier figure ("two more", "a further 30")
+#   background   another incident, period or a tally ("300,000 killed since 2011")
+#   hypothetical intent, threat, capacity or attempt ("tried to kill two officers")
+# Only totals of the same scope are compared across sources.
+Role = Literal["total", "part", "subgroup", "increment", "background", "hypothetical"]
+Section = Literal["title", "lead", "body"]
+Perpetrator = Literal["included", "excluded"]
 
 
 class _Record(BaseModel):
@@ -50,9 +63,45 @@ class Count(_Record):
     thing_key: str | None = Field(default=None, description="Normalised head noun, e.g. 'drone'.")
     action: str | None = Field(default=None, description="Action class from config/actions.toml.")
     claimant: str | None = None
-    place: str | None = Field(default=None, description="Location id the figure is scoped to.")
+    place: str | None = Field(
+        default=None,
+        description="Location id the figure is scoped to; 'scope:nationwide' for a figure "
+        "said to cover a whole country.",
+    )
     sentence: str
     start: int = Field(description="Character offset of the figure in the cleaned text.")
+    # Defaults only let a schema-1 record (still in Redis during an upgrade) load; such a
+    # figure is never compared, because only totals are.
+    role: Role = Field(default="background", description="What the figure is to the event.")
+    period: str | None = Field(
+        default=None, description="The period the figure counts, as written ('since 2011')."
+    )
+    section: Section = Field(
+        default="body", description="Where it stands: the title, the lead sentence, the body."
+    )
+    decided_by: str = Field(
+        default="legacy",
+        description="The named rule ('rule:including') or 'model' that decided the role.",
+    )
+    perpetrator: Perpetrator | None = Field(
+        default=None,
+        description="Whether a killed/injured figure says it counts the attacker, when it does.",
+    )
+    revised: bool = Field(
+        default=False, description="Worded as a revision of an earlier figure ('rose to 12')."
+    )
+    confidence: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="How sure the decision is: the scorer's probability of the role it chose, "
+        "1.0 when a named rule decided.",
+    )
+    part_of: int | None = Field(
+        default=None,
+        description="For a breakdown (part, or an increment/subgroup continuing one): the index "
+        "in this signature's counts of the total it breaks down.",
+    )
     # `sentence` is clipped around the figure to a bound (WIREWATCH_MAX_SENTENCE_CHARS), so a
     # signature stays far below the message limit whatever the article's punctuation.
     sentence_start: int | None = Field(

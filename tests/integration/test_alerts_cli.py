@@ -26,6 +26,7 @@ def _conflict_alert() -> bytes:
         count = Count(
             text=text, low=low, high=high, qualifier="vague", thing="drones", thing_key="drone",
             action="intercepted", sentence=f"{text} drones were shot down over the port.", start=0,
+            role="total",
         )  # fmt: skip
         return Claim(f"{aid}#0", aid, f"{aid}.example", t0, count)
 

@@ -20,7 +20,7 @@ def claim(aid: str, low: float, high: float, *, hours: float = 0, **kw: object) 
     fields: dict[str, object] = {
         "text": f"{low:g}", "low": low, "high": high, "qualifier": "exact", "thing": "people",
         "thing_key": "person", "action": "killed", "sentence": f"{low:g} people were killed.",
-        "start": 0,
+        "start": 0, "role": "total",
     }  # fmt: skip
     fields.update(kw)
     count = Count.model_validate(fields)
@@ -94,8 +94,9 @@ def test_updates_disputes_and_inconsistencies_are_story_independent() -> None:
         claim("a", 70, 70, action="launched", claimant="the air force", text="70", start=0,
               sentence="Russia launched 70 drones overnight, the air force said.", **drones),
         claim("a", 48, 48, action="intercepted", sentence=breakdown, text="48", start=60,
-              **drones),
-        claim("a", 25, 25, action="jammed", sentence=breakdown, text="25", start=85, **drones),
+              role="part", part_of=0, **drones),
+        claim("a", 25, 25, action="jammed", sentence=breakdown, text="25", start=85,
+              role="increment", part_of=0, **drones),
     )  # fmt: skip
     parts = tuple(Claim(f"a#{i}", "a", "a.example", T0, c.count) for i, c in enumerate(parts))
     i1 = FigureInconsistencyDetector().check(StorySnapshot("st-1", (), parts))

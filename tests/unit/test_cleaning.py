@@ -107,7 +107,9 @@ def test_newlines_always_end_sentences() -> None:
 
 def test_load_tables_reads_every_table() -> None:
     tables = load_tables(CONFIG)
-    assert set(tables) == {"actors", "places", "actions", "furniture", "matching"}
+    assert set(tables) == {
+        "actors", "places", "actions", "furniture", "matching", "figure_roles"
+    }
 
 
 def test_missing_table_file_names_the_file(tmp_path: Path) -> None:

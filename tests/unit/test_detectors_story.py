@@ -35,6 +35,7 @@ def claim(
         "place": "name:odesa-region",
         "sentence": f"{text} drones were shot down.",
         "start": 0,
+        "role": "total",
     }
     fields.update(kw)
     return Claim(

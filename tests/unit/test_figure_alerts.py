@@ -1,11 +1,11 @@
 """Revisions, disputes and inconsistencies on hand-made claims (the detectors' own rules)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from detectors.conflicts import FigureConflictDetector, FigureUpdateDetector
 from detectors.disputes import FigureDisputeDetector
 from detectors.inconsistency import FigureInconsistencyDetector
-from detectors.story import Claim, StorySnapshot
+from detectors.story import Claim, Member, StorySnapshot
 from topics import Count
 
 T0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
@@ -25,12 +25,15 @@ def claim(
     sentence: str | None = None,
     start: int = 0,
     hours: float = 0,
+    role: str = "total",
+    revised: bool = False,
+    part_of: int | None = None,
 ) -> Claim:
     text = text or f"{low:g}"
     count = Count(
         text=text, low=low, high=high, qualifier="exact", thing=thing, thing_key=thing_key,
         action=action, claimant=claimant, sentence=sentence or f"{text} {thing} were {action}.",
-        start=start,
+        start=start, role=role, revised=revised, part_of=part_of,  # type: ignore[arg-type]
     )  # fmt: skip
     return Claim(f"{aid}#{index}", aid, f"{aid}.example", T0 + timedelta(hours=hours), count)
 
@@ -86,7 +89,7 @@ def test_measurements_that_do_not_grow_conflict_when_they_differ() -> None:
 
 
 def test_update_wording_counts_as_later_at_the_same_time() -> None:
-    rose = claim("b", 0, 9, 9, sentence="The death toll rose to 9, officials said.")
+    rose = claim("b", 0, 9, 9, sentence="The death toll rose to 9, officials said.", revised=True)
     assert FigureConflictDetector().check(snap(claim("a", 0, 4, 4), rose)) == []
     assert len(FigureUpdateDetector().check(snap(claim("a", 0, 4, 4), rose))) == 1
 
@@ -126,7 +129,8 @@ def test_a_breakdown_part_is_not_a_rival_estimate() -> None:
     city = claim("a", 0, 10.8, 13.2, text="about a dozen", claimant="the city", sentence=sentence,
                  action="intercepted", thing="drones", thing_key="drone")  # fmt: skip
     force = claim("a", 1, 55, 55, text="55", claimant="the air force", sentence=sentence, start=90,
-                  action="intercepted", thing="drones", thing_key="drone")  # fmt: skip
+                  action="intercepted", thing="drones", thing_key="drone", role="part",
+                  part_of=2)  # fmt: skip
     assert FigureDisputeDetector().check(snap(city, force)) == []
 
 
@@ -147,12 +151,42 @@ DRONES = {"thing": "drones", "thing_key": "drone"}
 
 def test_parts_exceeding_their_whole_are_flagged_once_per_story() -> None:
     def article(aid: str) -> list[Claim]:
-        whole = claim(aid, 0, 70, 70, action="launched", claimant="the air force",
-                      sentence="Russia launched 70 drones overnight, the air force said.", **DRONES)  # type: ignore[arg-type]  # fmt: skip
+        whole = claim(
+            aid,
+            0,
+            70,
+            70,
+            action="launched",
+            claimant="the air force",
+            sentence="Russia launched 70 drones overnight, the air force said.",
+            **DRONES,
+        )  # type: ignore[arg-type]
         breakdown = "Of those, 48 were shot down, while another 25 were jammed."
         parts = [
-            claim(aid, 1, 48, 48, action="intercepted", sentence=breakdown, start=60, **DRONES),  # type: ignore[arg-type]
-            claim(aid, 2, 25, 25, action="jammed", sentence=breakdown, start=85, **DRONES),  # type: ignore[arg-type]
+            claim(
+                aid,
+                1,
+                48,
+                48,
+                action="intercepted",
+                sentence=breakdown,
+                start=60,
+                role="part",
+                part_of=0,
+                **DRONES,
+            ),  # type: ignore[arg-type]
+            claim(
+                aid,
+                2,
+                25,
+                25,
+                action="jammed",
+                sentence=breakdown,
+                start=85,
+                role="increment",
+                part_of=0,
+                **DRONES,
+            ),  # type: ignore[arg-type]
         ]
         return [whole, *parts]
 
@@ -168,8 +202,30 @@ def test_breakdowns_that_fit_and_unrelated_figures_are_not_flagged() -> None:
     sentence = "The army destroyed 35 drones, including 20 over the border and 11 over the coast."
     fits = [
         claim("a", 0, 35, 35, action="intercepted", sentence=sentence, **DRONES),  # type: ignore[arg-type]
-        claim("a", 1, 20, 20, action="intercepted", sentence=sentence, start=40, **DRONES),  # type: ignore[arg-type]
-        claim("a", 2, 11, 11, action="intercepted", sentence=sentence, start=60, **DRONES),  # type: ignore[arg-type]
+        claim(
+            "a",
+            1,
+            20,
+            20,
+            action="intercepted",
+            sentence=sentence,
+            start=40,
+            role="part",
+            part_of=0,
+            **DRONES,
+        ),  # type: ignore[arg-type]
+        claim(
+            "a",
+            2,
+            11,
+            11,
+            action="intercepted",
+            sentence=sentence,
+            start=60,
+            role="part",
+            part_of=0,
+            **DRONES,
+        ),  # type: ignore[arg-type]
     ]
     assert FigureInconsistencyDetector().check(snap(*fits)) == []
     unrelated = [
@@ -197,31 +253,65 @@ def test_breakdowns_that_fit_and_unrelated_figures_are_not_flagged() -> None:
 
 
 # -- only totals are compared ----------------------------------------------------------------
-def test_increments_parts_single_victims_and_asides_are_not_compared() -> None:
+def test_only_totals_are_compared() -> None:
+    """Extraction decides a figure's role (tests/unit/test_roles.py); detectors only read it."""
     four = claim("a", 0, 4, 4, text="four", sentence="The rampage left four people dead.")
-    for other in (
-        claim("b", 0, 2, 2, text="two", sentence="He killed two more people in carjackings."),
-        claim("b", 0, 2, 2, text="two", sentence="The dead included two children."),
-        claim("b", 0, 1, 1, text="a", sentence="A woman was killed at the first house."),
-        claim("b", 0, 2, 2, text="two", sentence="In a separate shooting, two people were killed."),
-        claim("b", 0, 2, 2, text="two", sentence="A shooting at the club killed two in 2013."),
-    ):
+    for role in ("part", "subgroup", "increment", "background", "hypothetical"):
+        other = claim("b", 0, 2, 2, text="two", role=role)
         story = snap(four, other)
-        assert FigureConflictDetector().check(story) == [], other.count.sentence
-        assert FigureUpdateDetector().check(story) == [], other.count.sentence
+        assert FigureConflictDetector().check(story) == [], role
+        assert FigureUpdateDetector().check(story) == [], role
     # A plain total that disagrees is still a conflict.
     three = claim("b", 0, 3, 3, text="three", sentence="Police said three people were killed.")
     assert len(FigureConflictDetector().check(snap(four, three))) == 1
 
 
-def test_narrower_groups_are_not_totals() -> None:
-    five = claim("a", 0, 5, 5, text="five", sentence="A family of five died in the fire.")
-    for other in (
-        claim("b", 0, 4, 4, text="Four", sentence="Four of the five victims were named on Friday."),
-        claim("b", 0, 1, 1, text="one", sentence="One person was pronounced dead on the scene."),
-        claim("b", 0, 2, 2, text="two", sentence="Two were critically hurt, officials said."),
-        claim(
-            "b", 0, 2, 2, text="two", sentence="About two dozen people, including two boys, died."
-        ),
-    ):
-        assert FigureConflictDetector().check(snap(five, other)) == [], other.count.sentence
+def test_a_stated_perpetrator_reconciles_a_toll() -> None:
+    """ "Four dead, including the gunman" and "three killed" are one toll."""
+    with_gunman = claim("a", 0, 4, 4, text="Four")
+    with_gunman = Claim(
+        with_gunman.claim_id, "a", "a.example", T0,
+        with_gunman.count.model_copy(update={"perpetrator": "included"}),
+    )  # fmt: skip
+    victims = claim("b", 0, 3, 3, text="three", hours=1)
+    assert FigureConflictDetector().check(snap(with_gunman, victims)) == []
+    # Without the article saying so, the same numbers disagree.
+    assert len(FigureConflictDetector().check(snap(claim("a", 0, 4, 4), victims))) == 1
+
+
+def test_an_article_giving_several_values_is_read_by_its_headline() -> None:
+    """The title's toll stands for the article; a body value differing from it is a narrower
+    or older figure, not a second position."""
+    title = claim("a", 0, 5, 5, text="5")
+    title = Claim(title.claim_id, "a", "a.example", T0,
+                  title.count.model_copy(update={"section": "title"}))  # fmt: skip
+    body = claim("a", 1, 2, 2, text="two", start=80)
+    other = claim("b", 0, 5, 5, text="five", hours=1)
+    assert FigureConflictDetector().check(snap(title, body, other)) == []
+
+
+def _member(aid: str, event: str, days: tuple[str, ...] = ()) -> Member:
+    return Member(
+        article_id=aid, source=f"{aid}.example", published_at=T0, title=aid,
+        event_date=date.fromisoformat(event), days=frozenset(date.fromisoformat(d) for d in days),
+    )  # fmt: skip
+
+
+def test_tolls_of_events_days_apart_are_not_one_figure() -> None:
+    """A story can hold several days' strikes: their tolls are not one figure, unless one
+    article names the other's day (a follow-up); arrests keep growing after the event."""
+    a = claim("a", 0, 5, 5)
+    b = claim("b", 0, 9, 9, hours=200)
+    apart = StorySnapshot("st-1", (_member("a", "2026-05-01"), _member("b", "2026-05-09")), (a, b))
+    assert FigureConflictDetector().check(apart) == []
+    assert FigureUpdateDetector().check(apart) == []
+    follow_up = StorySnapshot(
+        "st-1",
+        (_member("a", "2026-05-01"), _member("b", "2026-05-09", days=("2026-05-01",))),
+        (a, b),
+    )
+    assert len(FigureUpdateDetector().check(follow_up)) == 1
+    arrests = (claim("a", 0, 0, 0, action="arrested"), claim("b", 0, 2, 2, action="arrested",
+                                                             hours=200))  # fmt: skip
+    later = StorySnapshot("st-1", apart.members, arrests)
+    assert len(FigureUpdateDetector().check(later)) == 1

@@ -39,6 +39,7 @@ def test_a_conflict_alert_validates_against_the_alert_schema() -> None:
         count = Count(
             text=text, low=low, high=high, qualifier="vague", thing="drones", thing_key="drone",
             action="intercepted", sentence=f"{text} drones were shot down.", start=0,
+            role="total",
         )  # fmt: skip
         return Claim(f"{aid}#0", aid, f"{aid}.example", t0, count)
 
