@@ -127,6 +127,8 @@ class Plan:
     deferred: list[Pending] = field(default_factory=list)
     # Why planning stopped early, for logs and tests.
     stopped: str | None = None
+    # Stories the plan needed and was not given: read them for the next round.
+    wanted: set[str] = field(default_factory=set)
 
 
 def needed_stories(
@@ -199,6 +201,7 @@ def plan_assignments(
         if unknown:
             plan.deferred = list(pending[position:])
             plan.stopped = f"{member.article_id} needs stories not read: {', '.join(unknown[:3])}"
+            plan.wanted = set(unknown)
             return plan
         for sid in ranked_ids:
             profile = overlay.profile(sid)
@@ -213,6 +216,23 @@ def plan_assignments(
         merge: tuple[tuple[str, datetime], ...] = ()
         if chosen is not None:
             merge = tuple((s, created[s]) for s in matcher.also_same(ranked, chosen))
+            overlay.add(story_id, member)
+        else:
+            # A new story: one-at-a-time matching looks again once it is indexed (another
+            # worker may have started the same story a moment ago). Its own entry changes the
+            # token weights, so stories it did not consider may now rank: as that look would.
+            overlay.add(story_id, member)
+            second = _second_look(member, overlay, matcher, floor, tokens, postings,
+                                  max_candidates, exclude=set(created) | {story_id})  # fmt: skip
+            if isinstance(second, set):
+                plan.deferred = list(pending[position:])
+                plan.stopped = (
+                    f"{member.article_id}'s second look needs stories not read: "
+                    f"{', '.join(sorted(second)[:3])}"
+                )
+                plan.wanted = second
+                return plan
+            merge = second
         assignment = Assignment(
             member.article_id,
             story_id,
@@ -224,12 +244,35 @@ def plan_assignments(
         )
         plan.assignments.append(assignment)
         placed[member.article_id] = story_id
-        overlay.add(story_id, member)
         if merge:
             plan.deferred = list(pending[position + 1 :])
             plan.stopped = f"{member.article_id} merges {story_id} with {merge[0][0]}"
             return plan
     return plan
+
+
+def _second_look(
+    member: Member,
+    overlay: _Overlay,
+    matcher: StoryMatcher,
+    floor: float,
+    tokens: Sequence[str],
+    postings: int,
+    max_candidates: int,
+    exclude: set[str],
+) -> tuple[tuple[str, datetime], ...] | set[str]:
+    """The stories a new story's second look would merge (with their creation times), or the
+    stories it would need that were not read."""
+    stats = overlay.stats(tokens, floor)
+    hits = overlay.hits(tokens, floor, stats, postings)
+    fresh = [sid for sid in _ranked(hits, max_candidates) if sid not in exclude]
+    unknown = {sid for sid in fresh if not overlay.known(sid)}
+    if unknown:
+        return unknown
+    profiles = [p for sid in fresh if (p := overlay.profile(sid)) is not None]
+    created = {p.story_id: p.created_at for p in profiles}
+    ranked = matcher.rank(member, profiles, stats)
+    return tuple((sid, created[sid]) for sid, score in ranked if score >= matcher.threshold)
 
 
 # -- the index as one-at-a-time matching would read it -------------------------------------------

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Literal, TypeVar
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
+from detectors.assignment import IndexRead, Postings, StoryRead, candidate_floor, index_tokens
 from detectors.matching import TermStats
 from detectors.story import Claim, Member, StoryProfile, StorySnapshot
 from workers.metrics import Metrics
@@ -120,8 +122,135 @@ redis.call('EXPIRE', latest, ttl)
 return n
 """
 
+# A batch's update of one story, in one call on its slot: the members and claims of the
+# batch's articles that joined it (as _ADD_MEMBERS: idempotent per article id, refused once
+# the story was merged away), then the story as the detectors need it: every member and claim,
+# the latest alert per topic and the alert ledger (so findings already sent cost nothing).
+# Replies {'redirect', target} or {'added', {article ids added}, members, claims, latest,
+# ledger}.
+_ADD_AND_READ = """
+local members, claims, meta, redirect = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local latest, ledger = KEYS[5], KEYS[6]
+local target = redis.call('GET', redirect)
+if target then
+  return {'redirect', target}
+end
+local ttl, n_members = tonumber(ARGV[1]), tonumber(ARGV[2])
+local added = {}
+local i = 3
+for _ = 1, n_members do
+  local article_id, member_json, event_ts = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local n_claims = tonumber(ARGV[i + 3])
+  i = i + 4
+  if redis.call('HSETNX', members, article_id, member_json) == 1 then
+    added[#added + 1] = article_id
+    for _ = 1, n_claims do
+      redis.call('HSET', claims, ARGV[i], ARGV[i + 1])
+      i = i + 2
+    end
+    local last = tonumber(redis.call('HGET', meta, 'last_event_ts') or '-1e18')
+    if tonumber(event_ts) > last then
+      redis.call('HSET', meta, 'last_event_ts', event_ts)
+    end
+    local first = tonumber(redis.call('HGET', meta, 'created_event_ts') or '1e18')
+    if tonumber(event_ts) < first then
+      redis.call('HSET', meta, 'created_event_ts', event_ts)
+    end
+  else
+    i = i + 2 * n_claims
+  end
+end
+redis.call('EXPIRE', members, ttl)
+redis.call('EXPIRE', claims, ttl)
+redis.call('EXPIRE', meta, ttl)
+return {'added', added, redis.call('HVALS', members), redis.call('HVALS', claims),
+        redis.call('HGETALL', latest), redis.call('HGETALL', ledger)}
+"""
+
+# _CLAIM_ALERT for several evidence keys of one story in one call: ARGV is owner, lease, ttl,
+# then (field, alert id) pairs; the reply is (action, value) per pair, in order.
+_CLAIM_ALERTS = """
+local alerts = KEYS[1]
+local owner, lease, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = {}
+local taken = false
+local function take(field, id)
+  redis.call('HSET', alerts, field, 'pending|' .. owner .. '|' .. (now + lease) .. '|' .. id)
+  taken = true
+  out[#out + 1] = 'send'
+  out[#out + 1] = id
+end
+for i = 4, #ARGV, 2 do
+  local field, alert_id = ARGV[i], ARGV[i + 1]
+  local cur = redis.call('HGET', alerts, field)
+  if not cur then
+    take(field, alert_id)
+  elseif string.sub(cur, 1, 4) == 'sent' then
+    out[#out + 1] = 'skip'
+    out[#out + 1] = ''
+  else
+    local p_owner, p_until, p_id = string.match(cur, '^pending|([^|]*)|([^|]*)|(.+)$')
+    if not p_owner then
+      take(field, alert_id)
+    elseif p_owner == owner or now >= tonumber(p_until) then
+      take(field, p_id)
+    else
+      out[#out + 1] = 'wait'
+      out[#out + 1] = tostring(tonumber(p_until) - now)
+    end
+  end
+end
+if taken then redis.call('EXPIRE', alerts, ttl) end
+return out
+"""
+
+# Alerts of one story the broker acknowledged: their ledger entries say 'sent', and each topic's
+# latest alert is updated, in one step (what alert_sent's MULTI did for one alert).
+# ARGV: ttl, n, then (field, alert id, topic or '') per alert.
+_ALERTS_SENT = """
+local alerts, latest = KEYS[1], KEYS[2]
+local ttl, n = tonumber(ARGV[1]), tonumber(ARGV[2])
+local topics = false
+for i = 3, 2 + 3 * n, 3 do
+  redis.call('HSET', alerts, ARGV[i], 'sent|' .. ARGV[i + 1])
+  if ARGV[i + 2] ~= '' then
+    redis.call('HSET', latest, ARGV[i + 2], ARGV[i + 1])
+    topics = true
+  end
+end
+redis.call('EXPIRE', alerts, ttl)
+if topics then redis.call('EXPIRE', latest, ttl) end
+return n
+"""
+
+# One replay run's progress for a batch, in one step on its slot: the alert ids are recorded
+# with the messages that raised them, so a message counted done never lacks its alerts.
+# ARGV: n_done, seqs..., n_dead, seqs..., alert ids...
+_REPLAY_DONE = """
+local done, dead, alerts = KEYS[1], KEYS[2], KEYS[3]
+local n_done = tonumber(ARGV[1])
+local n_dead = tonumber(ARGV[2 + n_done])
+local first_alert = 3 + n_done + n_dead
+for i = first_alert, #ARGV do redis.call('SADD', alerts, ARGV[i]) end
+for i = 3 + n_done, 2 + n_done + n_dead do redis.call('SADD', dead, ARGV[i]) end
+for i = 2, 1 + n_done do redis.call('SADD', done, ARGV[i]) end
+for _, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then redis.call('EXPIRE', key, 86400) end
+end
+return n_done
+"""
+
 # Redirect chains are short (a survivor is always the older story); this bounds a bad loop.
 _MAX_REDIRECTS = 16
+# A story's keys, in the order _ADD_AND_READ takes them.
+_STORY_PARTS = ("members", "claims", "meta", "redirect", "latest", "alerts")
+# Learned furniture: a paragraph seen in this many stories is furniture; counts live this long;
+# the worker reads a source's known set at most this often (seconds).
+_FURNITURE_MIN_STORIES = 3
+_FURNITURE_TTL_S = 30 * 86400
+_FURNITURE_CACHE_S = 60.0
 
 # Per source: counts "n|last story" per paragraph fingerprint, and the set known as furniture.
 # All keys share the source's hash tag; the count hash is capped, and they expire when idle.
@@ -208,6 +337,90 @@ class AlertClaim:
     wait_s: float = 0.0
 
 
+@dataclass(frozen=True)
+class Joining:
+    """One article a batch adds to a story: its member record and claims, serialised."""
+
+    member: Member
+    member_json: str
+    claims: tuple[tuple[str, str], ...]  # (claim id, claim JSON)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One article's paragraph fingerprints, counted for its source's learned furniture."""
+
+    source: str
+    story_id: str
+    article_id: str
+    published_at: datetime
+    fingerprints: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StoryState:
+    """A story right after a batch's update: what the batch added and what the detectors read.
+
+    `redirect` is set instead when the story had been merged away (nothing was added)."""
+
+    story_id: str
+    redirect: str | None = None
+    added: frozenset[str] = frozenset()
+    members: tuple[Member, ...] = ()
+    claims: tuple[Claim, ...] = ()
+    latest_alerts: Mapping[str, str] = field(default_factory=dict)
+    # Evidence key -> ledger entry ('sent|<id>' or 'pending|...').
+    ledger: Mapping[str, str] = field(default_factory=dict)
+
+    def snapshot(
+        self, without: Iterable[str] = (), latest: Mapping[str, str] | None = None
+    ) -> StorySnapshot:
+        """The snapshot, leaving out the members and claims of the articles in `without`;
+        `latest` replaces the latest alerts read (alerts decided since)."""
+        skip = set(without)
+        return StorySnapshot(
+            story_id=self.story_id,
+            members=tuple(m for m in self.members if m.article_id not in skip),
+            claims=tuple(c for c in self.claims if c.article_id not in skip),
+            latest_alerts=dict(self.latest_alerts if latest is None else latest),
+        )
+
+    @property
+    def sent(self) -> frozenset[str]:
+        return frozenset(k for k, v in self.ledger.items() if v.startswith("sent|"))
+
+
+@dataclass(frozen=True)
+class AlertRequest:
+    """An alert a batch wants to send: the story's ledger entry it takes, and the id it offers."""
+
+    story_id: str
+    key: str
+    alert_id: str
+
+
+@dataclass(frozen=True)
+class SentAlert:
+    """An alert the broker acknowledged, for the story's ledger and latest-alert topics."""
+
+    story_id: str
+    key: str
+    alert_id: str
+    topic: str | None
+    # Set for story.emerging: the event time the emerging-story gauge counts from.
+    emerging_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ReplayMark:
+    """A replayed message is finished: its sequence number, outcome and the alerts it raised."""
+
+    run_id: str
+    seq: str
+    alert_ids: tuple[str, ...] = ()
+    deadlettered: bool = False
+
+
 def replay_key(prefix: str, run_id: str, part: str) -> str:
     """Where the worker records a replay's progress: 'done', 'dead' and 'alerts' sets."""
     return f"{prefix}:replay:{{{run_id}}}:{part}"
@@ -256,8 +469,14 @@ class StoryStore:
     def _replay(self, run_id: str, part: str) -> str:
         return replay_key(self._p, run_id, part)
 
+    def _trip(self, count: int = 1) -> None:
+        """Count round trips to Redis (a command or a pipeline each), for the per-article metric."""
+        self._metrics.redis_round_trips.inc(count)
+
     async def _timed(self, operation: str, call: Callable[[], Awaitable[T]]) -> T:
+        """Time one operation; it costs one round trip unless it counts more with _trip."""
         started = time.perf_counter()
+        self._trip()
         try:
             return await call()
         except Exception:
@@ -288,6 +507,7 @@ class StoryStore:
         async def claim() -> str:
             if await self._r.set(key, story_id, nx=True, ex=self._ttl):
                 return story_id
+            self._trip()
             held = await self._r.get(key)
             return held.decode() if isinstance(held, bytes) else str(held)
 
@@ -298,7 +518,9 @@ class StoryStore:
 
         async def follow() -> str:
             sid = story_id
-            for _ in range(_MAX_REDIRECTS):
+            for step in range(_MAX_REDIRECTS):
+                if step:
+                    self._trip()
                 target = await self._r.get(self._story(sid, "redirect"))
                 if target is None:
                     return sid
@@ -345,6 +567,7 @@ class StoryStore:
             for sid in ranked:
                 pipe.exists(self._story(sid, "redirect"))
                 pipe.hvals(self._story(sid, "members"))
+            self._trip()
             replies = await pipe.execute()
             profiles = []
             for i, sid in enumerate(ranked):
@@ -426,6 +649,7 @@ class StoryStore:
 
         async def reindex() -> None:
             await self._index_members(added.story_id, members)
+            self._trip()
             await self._r.zrem(self._stories(), absorbed)
 
         await self._timed("index", reindex)
@@ -464,6 +688,297 @@ class StoryStore:
 
         return await self._timed("snapshot", read)
 
+    # -- batches: read, decide (detectors.assignment), write -------------------------------------
+    async def read_index(
+        self, members: Sequence[Member], window: timedelta
+    ) -> tuple[dict[str, str], IndexRead]:
+        """One round trip for a batch: the stories its articles already hold (redeliveries)
+        and the candidate index as one-at-a-time matching reads it, for every article's window
+        (what detectors.assignment.plan_assignments decides from)."""
+        ids = sorted({m.article_id for m in members})
+        floors: set[float] = set()
+        wanted: dict[str, set[float]] = {}
+        for member in members:
+            floor = candidate_floor(member, window)
+            floors.add(floor)
+            for token in index_tokens(member):
+                wanted.setdefault(token, set()).add(floor)
+        story_floors = sorted(floors)
+        tokens = sorted(wanted)
+
+        async def fetch() -> tuple[dict[str, str], IndexRead]:
+            pipe = self._r.pipeline(transaction=False)
+            for article_id in ids:
+                pipe.get(self._article(article_id))
+            for floor in story_floors:
+                pipe.zcount(self._stories(), floor, "+inf")
+            for token in tokens:
+                low = min(wanted[token])
+                pipe.zrevrangebyscore(
+                    self._index(token), "+inf", low, start=0, num=self._postings, withscores=True
+                )
+                for floor in sorted(wanted[token]):
+                    pipe.zcount(self._index(token), floor, "+inf")
+            replies = iter(await pipe.execute())
+            held = {}
+            for article_id in ids:
+                value = next(replies)
+                if value is not None:
+                    held[article_id] = _s(value)
+            stories = {floor: int(next(replies)) for floor in story_floors}
+            read: dict[str, Postings] = {}
+            for token in tokens:
+                entries = [(_s(sid), float(score)) for sid, score in next(replies)]
+                counts = {floor: int(next(replies)) for floor in sorted(wanted[token])}
+                low = min(wanted[token])
+                read[token] = Postings(
+                    entries=entries, complete=counts[low] <= self._postings, floor=low,
+                    counts=counts,
+                )  # fmt: skip
+            return held, IndexRead(stories=stories, story_scores={}, tokens=read)
+
+        return await self._timed("read_index", fetch)
+
+    async def read_stories(
+        self, story_ids: Iterable[str]
+    ) -> tuple[dict[str, StoryRead], dict[str, float | None]]:
+        """One round trip: each story's redirect, members and score in the active-stories set."""
+        ids = sorted(set(story_ids))
+        if not ids:
+            return {}, {}
+
+        async def fetch() -> tuple[dict[str, StoryRead], dict[str, float | None]]:
+            pipe = self._r.pipeline(transaction=False)
+            for sid in ids:
+                pipe.get(self._story(sid, "redirect"))
+                pipe.hvals(self._story(sid, "members"))
+                pipe.zscore(self._stories(), sid)
+            replies = iter(await pipe.execute())
+            stories, scores = {}, {}
+            for sid in ids:
+                redirect, values, score = next(replies), next(replies), next(replies)
+                stories[sid] = StoryRead(
+                    story_id=sid,
+                    redirect=_s(redirect) if redirect is not None else None,
+                    members=tuple(_member(v) for v in values),
+                )
+                scores[sid] = float(score) if score is not None else None
+            return stories, scores
+
+        return await self._timed("read_stories", fetch)
+
+    async def claim_articles(self, wanted: Mapping[str, str]) -> dict[str, str]:
+        """Record each article's story unless one is recorded (SET NX), in one round trip;
+        returns the story that holds each (another worker's, when it was first)."""
+        if not wanted:
+            return {}
+        ids = sorted(wanted)
+
+        async def claim() -> dict[str, str]:
+            pipe = self._r.pipeline(transaction=False)
+            for article_id in ids:
+                key = self._article(article_id)
+                pipe.set(key, wanted[article_id], nx=True, ex=self._ttl)
+                pipe.get(key)
+            replies = await pipe.execute()
+            return {aid: _s(replies[2 * i + 1]) for i, aid in enumerate(ids)}
+
+        return await self._timed("claim_articles", claim)
+
+    async def write_batch(
+        self,
+        joins: Mapping[str, Sequence[Joining]],
+        observations: Sequence[Observation] = (),
+    ) -> dict[str, StoryState]:
+        """A batch's writes in one round trip: per touched story one Lua call on its slot that
+        adds the articles and reads the story back (StoryState), the index entries, and the
+        furniture counts. A story merged away since it was read comes back as a redirect, its
+        articles not added: the caller follows it and writes them again."""
+        story_ids = sorted(joins)
+
+        async def write() -> dict[str, StoryState]:
+            pipe = self._r.pipeline(transaction=False)
+            for sid in story_ids:
+                args: list[Any] = [self._ttl, len(joins[sid])]
+                for join in joins[sid]:
+                    member = join.member
+                    args += [member.article_id, join.member_json, member.published_at.timestamp()]
+                    args.append(len(join.claims))
+                    for claim_id, claim_json in join.claims:
+                        args += [claim_id, claim_json]
+                keys = [self._story(sid, p) for p in _STORY_PARTS]
+                pipe.eval(_ADD_AND_READ, len(keys), *keys, *args)
+            for sid in story_ids:
+                self._queue_index(pipe, sid, [j.member for j in joins[sid]])
+            for seen in observations:
+                if seen.fingerprints:  # as observe_furniture: nothing to count, nothing noted
+                    self._queue_observation(pipe, seen)
+            replies = await pipe.execute()
+            return {sid: _story_state(sid, replies[i]) for i, sid in enumerate(story_ids)}
+
+        return await self._timed("write_batch", write)
+
+    async def read_state(self, story_id: str) -> StoryState:
+        """A story as write_batch returns it (members, claims, latest alerts, ledger), for a
+        story a merge changed after the batch wrote it."""
+
+        async def read() -> StoryState:
+            pipe = self._r.pipeline(transaction=True)  # one slot: a consistent read
+            pipe.hvals(self._story(story_id, "members"))
+            pipe.hvals(self._story(story_id, "claims"))
+            pipe.hgetall(self._story(story_id, "latest"))
+            pipe.hgetall(self._story(story_id, "alerts"))
+            members, claims, latest, ledger = await pipe.execute()
+            return _story_state(story_id, ["added", [], members, claims, _flat(latest),
+                                           _flat(ledger)])  # fmt: skip
+
+        return await self._timed("snapshot", read)
+
+    async def recheck_postings(
+        self, members: Sequence[Member], window: timedelta
+    ) -> dict[str, list[str]]:
+        """Each token's newest stories (ids only), for a new story's look after writing: what
+        another worker indexed meanwhile shows up here."""
+        wanted: dict[str, float] = {}
+        for member in members:
+            floor = candidate_floor(member, window)
+            for token in index_tokens(member):
+                wanted[token] = min(wanted.get(token, floor), floor)
+        tokens = sorted(wanted)
+        if not tokens:
+            return {}
+
+        async def fetch() -> dict[str, list[str]]:
+            pipe = self._r.pipeline(transaction=False)
+            for token in tokens:
+                pipe.zrevrangebyscore(
+                    self._index(token), "+inf", wanted[token], start=0, num=self._postings
+                )
+            replies = await pipe.execute()
+            return {t: [_s(v) for v in replies[i]] for i, t in enumerate(tokens)}
+
+        return await self._timed("recheck", fetch)
+
+    async def claim_alerts(
+        self, requests: Sequence[AlertRequest], *, owner: str, lease_s: float
+    ) -> list[AlertClaim]:
+        """claim_alert for a batch's alerts: one Lua call per story, in one round trip; the
+        answers come back in the order asked."""
+        if not requests:
+            return []
+        by_story: dict[str, list[int]] = {}
+        for i, request in enumerate(requests):
+            by_story.setdefault(request.story_id, []).append(i)
+
+        async def claim() -> list[AlertClaim]:
+            pipe = self._r.pipeline(transaction=False)
+            for sid, positions in by_story.items():
+                args: list[Any] = [owner, int(lease_s * 1000), self._ttl]
+                for i in positions:
+                    args += [requests[i].key, requests[i].alert_id]
+                pipe.eval(_CLAIM_ALERTS, 1, self._story(sid, "alerts"), *args)
+            replies = await pipe.execute()
+            out: list[AlertClaim] = [AlertClaim("skip")] * len(requests)
+            for reply, positions in zip(replies, by_story.values(), strict=True):
+                for n, i in enumerate(positions):
+                    out[i] = _alert_claim(reply[2 * n], reply[2 * n + 1])
+            return out
+
+        return await self._timed("claim_alerts", claim)
+
+    async def alerts_sent(self, sent: Sequence[SentAlert]) -> None:
+        """alert_sent (and mark_emerging) for a batch's acknowledged alerts, in one round trip."""
+        if not sent:
+            return
+        by_story: dict[str, list[SentAlert]] = {}
+        for alert in sent:
+            by_story.setdefault(alert.story_id, []).append(alert)
+
+        async def mark() -> None:
+            pipe = self._r.pipeline(transaction=False)
+            for sid, alerts in by_story.items():
+                args: list[Any] = [self._ttl, len(alerts)]
+                for a in alerts:
+                    args += [a.key, a.alert_id, a.topic or ""]
+                keys = [self._story(sid, "alerts"), self._story(sid, "latest")]
+                pipe.eval(_ALERTS_SENT, 2, *keys, *args)
+            emerging = {a.story_id: a.emerging_at for a in sent if a.emerging_at is not None}
+            if emerging:
+                key = f"{self._p}:emerging"
+                pipe.zadd(key, {sid: at.timestamp() for sid, at in emerging.items()})
+                pipe.expire(key, self._ttl)
+            await pipe.execute()
+
+        await self._timed("alerts_sent", mark)
+
+    async def replay_marks(self, marks: Sequence[ReplayMark]) -> None:
+        """replay_done for a batch: one Lua call per replay run, in one round trip."""
+        if not marks:
+            return
+        runs: dict[str, list[ReplayMark]] = {}
+        for mark in marks:
+            runs.setdefault(mark.run_id, []).append(mark)
+
+        async def record() -> None:
+            pipe = self._r.pipeline(transaction=False)
+            for run_id, items in runs.items():
+                dead = [m.seq for m in items if m.deadlettered]
+                alert_ids = sorted({a for m in items for a in m.alert_ids})
+                args: list[Any] = [len(items), *(m.seq for m in items), len(dead), *dead]
+                args += alert_ids
+                keys = [self._replay(run_id, p) for p in ("done", "dead", "alerts")]
+                pipe.eval(_REPLAY_DONE, 3, *keys, *args)
+            await pipe.execute()
+
+        await self._timed("replay_done", record)
+
+    async def known_furniture_many(self, sources: Iterable[str]) -> dict[str, frozenset[str]]:
+        """known_furniture for a batch's sources: the cached ones free, the rest in one trip."""
+        now = time.monotonic()
+        out: dict[str, frozenset[str]] = {}
+        missing = []
+        for source in sorted(set(sources)):
+            cached = self._furniture_cache.get(source)
+            if cached is not None and cached[0] > now:
+                out[source] = cached[1]
+            else:
+                missing.append(source)
+        if not missing:
+            return out
+
+        async def fetch() -> list[Any]:
+            pipe = self._r.pipeline(transaction=False)
+            for source in missing:
+                pipe.smembers(self._furniture(source, "known"))
+            return list(await pipe.execute())
+
+        replies = await self._timed("furniture_known", fetch)
+        for source, members in zip(missing, replies, strict=True):
+            out[source] = self._cache_furniture(source, frozenset(_s(m) for m in members), now)
+        return out
+
+    def _queue_index(self, pipe: Any, story_id: str, members: Sequence[Member]) -> None:
+        # The index is only a hint for matching: one key per token, not atomic with the story.
+        latest = 0.0
+        for member in members:
+            ts = member.published_at.timestamp()
+            latest = max(latest, ts)
+            for token in index_tokens(member):
+                # GT keeps the latest event time and still adds new members.
+                pipe.zadd(self._index(token), {story_id: ts}, gt=True)
+                pipe.expire(self._index(token), self._ttl)
+        if members:
+            pipe.zadd(self._stories(), {story_id: latest}, gt=True)
+            pipe.expire(self._stories(), self._ttl)
+
+    def _queue_observation(self, pipe: Any, seen: Observation) -> None:
+        keys = [self._furniture(seen.source, p) for p in ("counts", "known", "seen")]
+        args: list[Any] = [
+            seen.story_id, _FURNITURE_MIN_STORIES, self._furniture_max, _FURNITURE_TTL_S
+        ]  # fmt: skip
+        args += [seen.article_id, seen.published_at.timestamp(), *seen.fingerprints]
+        pipe.eval(_OBSERVE_FURNITURE, len(keys), *keys, *args)
+
     # -- learned furniture ----------------------------------------------------------------------
     def _furniture(self, source: str, part: str) -> str:
         return f"{self._p}:furniture:{{{source}}}:{part}"
@@ -476,10 +991,12 @@ class StoryStore:
             return cached[1]
         key = self._furniture(source, "known")
         members = await self._timed("furniture_known", lambda: self._r.smembers(key))
-        known = frozenset(_s(m) for m in members)
+        return self._cache_furniture(source, frozenset(_s(m) for m in members), now)
+
+    def _cache_furniture(self, source: str, known: frozenset[str], now: float) -> frozenset[str]:
         if len(self._furniture_cache) >= 5_000:
             self._furniture_cache.pop(next(iter(self._furniture_cache)))
-        self._furniture_cache[source] = (now + 60.0, known)
+        self._furniture_cache[source] = (now + _FURNITURE_CACHE_S, known)
         return known
 
     async def observe_furniture(
@@ -490,7 +1007,7 @@ class StoryStore:
         *,
         article_id: str,
         published_at: datetime,
-        min_stories: int = 3,
+        min_stories: int = _FURNITURE_MIN_STORIES,
     ) -> None:
         """Count each paragraph once per story; one seen in `min_stories` stories is furniture.
 
@@ -505,7 +1022,12 @@ class StoryStore:
             self._furniture(source, "known"),
             self._furniture(source, "seen"),
         ]
-        args: list[str | int | float] = [story_id, min_stories, self._furniture_max, 30 * 86400]
+        args: list[str | int | float] = [
+            story_id,
+            min_stories,
+            self._furniture_max,
+            _FURNITURE_TTL_S,
+        ]
         args += [article_id, published_at.timestamp()]
         args += fingerprints
         await self._timed("furniture_observe", lambda: self._observe(keys=keys, args=args))
@@ -524,12 +1046,7 @@ class StoryStore:
         action, value = await self._timed(
             "claim_alert", lambda: self._claim_alert(keys=ledger, args=args)
         )
-        verb = _s(action)
-        if verb == "wait":
-            return AlertClaim("wait", wait_s=int(_s(value)) / 1000)
-        if verb == "send":
-            return AlertClaim("send", alert_id=_s(value))
-        return AlertClaim("skip")
+        return _alert_claim(action, value)
 
     async def alert_sent(self, story_id: str, key: str, alert_id: str, topic: str | None) -> None:
         async def mark() -> None:
@@ -592,3 +1109,46 @@ class StoryStore:
 
 def _s(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+@lru_cache(maxsize=16_384)
+def _member(raw: bytes | str) -> Member:
+    """A stored member record, parsed once: a story's members are read again with every batch
+    that considers it, and a Member is immutable."""
+    return Member.from_json(raw)
+
+
+@lru_cache(maxsize=16_384)
+def _claim(raw: bytes | str) -> Claim:
+    return Claim.from_json(raw)
+
+
+def _flat(mapping: Mapping[Any, Any]) -> list[Any]:
+    return [item for pair in mapping.items() for item in pair]
+
+
+def _pairs(flat: Sequence[Any]) -> dict[str, str]:
+    return {_s(flat[i]): _s(flat[i + 1]) for i in range(0, len(flat), 2)}
+
+
+def _story_state(story_id: str, reply: Sequence[Any]) -> StoryState:
+    if _s(reply[0]) == "redirect":
+        return StoryState(story_id=story_id, redirect=_s(reply[1]))
+    _, added, members, claims, latest, ledger = reply
+    return StoryState(
+        story_id=story_id,
+        added=frozenset(_s(a) for a in added),
+        members=tuple(sorted((_member(m) for m in members), key=lambda m: m.article_id)),
+        claims=tuple(sorted((_claim(c) for c in claims), key=lambda c: c.claim_id)),
+        latest_alerts=_pairs(latest),
+        ledger=_pairs(ledger),
+    )
+
+
+def _alert_claim(action: bytes | str, value: bytes | str) -> AlertClaim:
+    verb = _s(action)
+    if verb == "wait":
+        return AlertClaim("wait", wait_s=int(_s(value)) / 1000)
+    if verb == "send":
+        return AlertClaim("send", alert_id=_s(value))
+    return AlertClaim("skip")

@@ -69,10 +69,32 @@ class Model:
         return StoryProfile(story_id, tuple(members.values())) if members else None
 
 
+def _look(model: Model, member: Member, postings: int) -> tuple[TermStats, list[StoryProfile]]:
+    """What StoryStore.candidates returns for the article, on the model."""
+    floor = candidate_floor(member, WINDOW)
+    tokens = index_tokens(member)
+    stats = TermStats(
+        stories=sum(1 for v in model.stories.values() if v >= floor),
+        df={t: model.zcount(t, floor) for t in tokens},
+    )
+    hits: dict[str, float] = {}
+    for token in tokens:
+        weight = stats.weight(token)
+        for sid, _ in model.zrev(token, floor, postings):
+            hits[sid] = hits.get(sid, 0.0) + weight
+    ranked_ids = sorted(hits, key=lambda s: (-hits[s], s))[:MAX_CANDIDATES]
+    return stats, [p for s in ranked_ids if (p := model.profile(s)) is not None]
+
+
 def one_at_a_time(
-    model: Model, members: Sequence[Member], matcher: StoryMatcher, postings: int
+    model: Model,
+    members: Sequence[Member],
+    matcher: StoryMatcher,
+    postings: int,
+    merges: dict[str, tuple[str, ...]] | None = None,
 ) -> dict[str, str]:
-    """The worker's path for one article, repeated (no merges: the streams avoid them)."""
+    """The worker's path for one article (workers.pipeline.assign_story), repeated. Merges
+    it would make are recorded in `merges`, not made (the streams rarely call for one)."""
     out: dict[str, str] = {}
     for member in members:
         held = model.articles.get(member.article_id)
@@ -80,19 +102,7 @@ def one_at_a_time(
             model.add(held, member)
             out[member.article_id] = held
             continue
-        floor = candidate_floor(member, WINDOW)
-        tokens = index_tokens(member)
-        stats = TermStats(
-            stories=sum(1 for v in model.stories.values() if v >= floor),
-            df={t: model.zcount(t, floor) for t in tokens},
-        )
-        hits: dict[str, float] = {}
-        for token in tokens:
-            weight = stats.weight(token)
-            for sid, _ in model.zrev(token, floor, postings):
-                hits[sid] = hits.get(sid, 0.0) + weight
-        ranked_ids = sorted(hits, key=lambda s: (-hits[s], s))[:MAX_CANDIDATES]
-        profiles = [p for s in ranked_ids if (p := model.profile(s)) is not None]
+        stats, profiles = _look(model, member, postings)
         ranked = matcher.rank(member, profiles, stats)
         chosen, score = ranked[0] if ranked else (None, 0.0)
         if score < matcher.threshold:
@@ -101,6 +111,18 @@ def one_at_a_time(
         model.articles[member.article_id] = story_id
         model.add(story_id, member)
         out[member.article_id] = story_id
+        if chosen is not None:
+            others = tuple(matcher.also_same(ranked, chosen))
+        else:
+            # The second look, once the new story is indexed.
+            seen = {p.story_id for p in profiles} | {story_id}
+            stats, fresh = _look(model, member, postings)
+            fresh = [p for p in fresh if p.story_id not in seen]
+            others = tuple(
+                s for s, v in matcher.rank(member, fresh, stats) if v >= matcher.threshold
+            )
+        if others and merges is not None:
+            merges[member.article_id] = others
     return out
 
 
@@ -131,18 +153,25 @@ def read(model: Model, pending: Sequence[Pending], postings: int) -> IndexRead:
 
 
 def batched(
-    model: Model, members: Sequence[Member], matcher: StoryMatcher, postings: int, size: int
+    model: Model,
+    members: Sequence[Member],
+    matcher: StoryMatcher,
+    postings: int,
+    size: int,
+    merges: dict[str, tuple[str, ...]] | None = None,
 ) -> tuple[dict[str, str], int]:
     out: dict[str, str] = {}
     rounds = 0
     for start in range(0, len(members), size):
         todo = [Pending(m, model.articles.get(m.article_id)) for m in members[start : start + size]]
+        extra: set[str] = set()
         while todo:
             rounds += 1
             index = read(model, todo, postings)
             wanted = needed_stories(
                 todo, index, window=WINDOW, max_candidates=MAX_CANDIDATES, postings=postings
             )
+            wanted |= extra
             stories = {
                 s: StoryRead(s, None, tuple(model.members.get(s, {}).values())) for s in wanted
             }
@@ -151,11 +180,14 @@ def batched(
                 todo, index, stories, matcher,
                 window=WINDOW, max_candidates=MAX_CANDIDATES, postings=postings,
             )  # fmt: skip
-            assert plan.assignments or not todo, plan.stopped
+            assert plan.assignments or plan.wanted - extra, plan.stopped
+            extra |= plan.wanted
             for assignment in plan.assignments:
                 member = next(m for m in members if m.article_id == assignment.article_id)
                 _write(model, assignment, member)
                 out[assignment.article_id] = assignment.story_id
+                if assignment.merge and merges is not None:
+                    merges[assignment.article_id] = tuple(s for s, _ in assignment.merge)
             todo = [
                 Pending(p.member, model.articles.get(p.member.article_id)) for p in plan.deferred
             ]
@@ -214,9 +246,12 @@ def test_batches_place_every_article_where_one_at_a_time_does(
 ) -> None:
     members = stream(seed, 80, disorder=disorder)
     matcher = StoryMatcher(threshold=0.5)
-    expected = one_at_a_time(Model(), members, matcher, postings)
-    got, rounds = batched(Model(), members, matcher, postings, size)
+    expected_merges: dict[str, tuple[str, ...]] = {}
+    got_merges: dict[str, tuple[str, ...]] = {}
+    expected = one_at_a_time(Model(), members, matcher, postings, expected_merges)
+    got, rounds = batched(Model(), members, matcher, postings, size, got_merges)
     assert got == expected
+    assert got_merges == expected_merges
     # Some of these streams do join stories across articles, so the overlay is exercised.
     assert len(set(expected.values())) < len(expected)
     assert rounds >= -(-len(members) // size)
