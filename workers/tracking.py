@@ -164,8 +164,11 @@ class StoryTracker:
         ]
         added_to: dict[str, list[str]] = {}
         for p, target in zip(here, targets, strict=True):
-            if p.member.article_id in states[target].added:
-                added_to.setdefault(target, []).append(p.member.article_id)
+            # An article twice in the batch (a producer's duplicate, a redelivery) was added
+            # once: listed once, so its second placement sees the story as the first left it.
+            ids = added_to.setdefault(target, [])
+            if p.member.article_id in states[target].added and p.member.article_id not in ids:
+                ids.append(p.member.article_id)
         # A redelivered article whose story was merged away since: merging again (idempotent)
         # finishes a merge its first pass may have left half-done, and re-raises its alert.
         for p, a, ahead in zip(here, assignments, pending, strict=True):

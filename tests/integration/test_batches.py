@@ -66,11 +66,13 @@ async def run(
         result = await pipeline.handle_batch(messages[start : start + size])
         assert not result.halted
         outcomes.extend(result.outcomes)
+    # Looked up through a store of its own, so the pipeline's metrics count only its own trips.
+    lookup = StoryStore(client, Metrics.create(), prefix=prefix, ttl_seconds=3600)
     stories = {}
     for signature in sink.signatures:
         held = await client.get(article_key(prefix, signature.article_id))
         assert held is not None
-        stories[signature.article_id] = await store.final_story(held.decode())
+        stories[signature.article_id] = await lookup.final_story(held.decode())
     alerts = [(a.id, a.kind, a.story_id) for a in sink.alerts]
     return stories, alerts, outcomes, store, metrics
 
