@@ -450,15 +450,13 @@ class ArticlePipeline:
                 try:
                     await attempt([message])
                 except (RedisError, ValueError, KeyError) as error:
+                    if left.pop(message.index, None) is None:
+                        continue  # placed and alerted on before the error: it is done
                     log.exception("story update failed for article %r", message.article_id)
-                    left.pop(message.index, None)
                     self._fail(message, "state_failed", error)
         for message in messages:
             if message.outcome is None and message.index not in left:
-                if message.alert_error is not None:
-                    self._fail(message, "internal_error", message.alert_error)
-                else:
-                    message.outcome = "processed"
+                self._decide(message)
         self.metrics.stage_seconds.labels("match").observe(time.perf_counter() - t0 - detecting)
         self.metrics.stage_seconds.labels("detect").observe(detecting)
 
@@ -493,7 +491,9 @@ class ArticlePipeline:
                 wanted.append((message, story_id, finding))
         await self._send_alerts(wanted)
         for placed in step.placed:
-            left.pop(placed.key, None)
+            # Decided now, not at the end of the batch: a later article's failure must see
+            # this one as finished (the DlqLimit walk in _track).
+            self._decide(left.pop(placed.key))
 
     async def _send_alerts(self, wanted: list[tuple[_Message, str, Finding]]) -> None:
         """Claim each alert's ledger entry (one round trip), send those this worker owns,
@@ -545,6 +545,16 @@ class ArticlePipeline:
         await self.store.alerts_sent(done)
 
     # -- outcomes -------------------------------------------------------------------------------
+    def _decide(self, message: _Message) -> None:
+        """A placed article whose alerts are done: processed, unless the broker refused one of
+        its alerts for good."""
+        if message.outcome is not None:
+            return
+        if message.alert_error is not None:
+            self._fail(message, "internal_error", message.alert_error)
+        else:
+            message.outcome = "processed"
+
     def _fail(
         self, message: _Message, reason: DeadLetterReason, error: BaseException | str
     ) -> None:

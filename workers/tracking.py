@@ -171,7 +171,7 @@ class StoryTracker:
                 ids.append(p.member.article_id)
         # A redelivered article whose story was merged away since: merging again (idempotent)
         # finishes a merge its first pass may have left half-done, and re-raises its alert.
-        for p, a, ahead in zip(here, assignments, pending, strict=True):
+        for p, a, ahead in zip(here, assignments, pending[: len(assignments)], strict=True):
             if a.held and ahead.held == a.story_id and p.story_id != a.story_id:
                 gone = await store.merge(a.story_id, p.story_id)
                 if gone.direct:
