@@ -30,7 +30,7 @@ from detectors.matching import MatchWeights, StoryMatcher
 from detectors.signature import SignatureExtractor
 from detectors.story import StoryDetector
 from topics import ALERTS, ARTICLES, DEADLETTERS, SIGNATURES, Alert, DeadLetter
-from workers import faust_fixes
+from workers import broker_requests, faust_fixes
 from workers.extraction_pool import ExtractionPool, default_processes
 from workers.lexicon_cache import load_lexicon
 from workers.metrics import Metrics, ThroughputSummary
@@ -281,6 +281,7 @@ def create_app(
     )
     worker.pipeline = pipeline
     setattr(app, faust_fixes.REFETCH_HOOK, metrics.records_refetched.inc)
+    broker_requests.install(metrics.broker_requests)
 
     # Pool processes load their tables now, before the worker joins its group.
     extraction.start_sync()
