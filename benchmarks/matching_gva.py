@@ -23,7 +23,7 @@ import sys
 import time
 import tomllib
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from config.settings import CONFIG_DIR  # noqa: E402
 from config.tables import load_tables  # noqa: E402
 from detectors.lexicon import Lexicon  # noqa: E402
 from detectors.matching import MatchWeights, StoryMatcher  # noqa: E402
+from detectors.memory import LongMemory  # noqa: E402
 from detectors.signature import SignatureExtractor  # noqa: E402
 from detectors.story import Claim, Member  # noqa: E402
 from topics import InvalidArticle, Signature, parse_article  # noqa: E402
@@ -90,13 +91,61 @@ def bcubed(pred: Mapping[str, str], gold: Mapping[str, str]) -> tuple[float, flo
     return precision, recall, 2 * precision * recall / (precision + recall)
 
 
-def report(label: str, pred: Mapping[str, str], gold: Mapping[str, str]) -> None:
+def late_follow_ups(
+    rows: list[dict[str, Any]], pred: Mapping[str, str], days: float = 7.0
+) -> tuple[int, int]:
+    """(follow-ups, joined): articles of `pred` published more than `days` after every earlier
+    article of their gold story in `rows` (the whole stream, in order), and how many of them
+    matching put with at least one of those."""
+    earlier: dict[str, list[tuple[str, str]]] = collections.defaultdict(list)
+    late = joined = 0
+    for row in rows:
+        gold = str(row["gold"]["incident"])
+        day = row["published_at"][:10]
+        before = earlier[gold]
+        if before and row["id"] in pred:
+            gap = min((_day(day) - _day(d)).days for d, _ in before)
+            if gap > days:
+                late += 1
+                joined += any(pred.get(aid) == pred[row["id"]] for _, aid in before)
+        before.append((day, row["id"]))
+    return late, joined
+
+
+def _day(text: str) -> date:
+    return date.fromisoformat(text[:10])
+
+
+def report(
+    label: str,
+    pred: Mapping[str, str],
+    gold: Mapping[str, str],
+    rows: list[dict[str, Any]] | None = None,
+) -> None:
+    """One line of figures; `rows` (the whole stream) adds the late follow-ups of `pred`."""
     p, r, f = pairwise(pred, gold)
     _, _, bf = bcubed(pred, gold)
+    late = ""
+    if rows is not None:
+        n, joined = late_follow_ups(rows, pred)
+        late = f"  follow-ups >7 d joined {joined}/{n}"
     print(
         f"{label:14} articles {len(pred):5}  pairwise P {p:.3f} R {r:.3f} F1 {f:.3f}  "
         f"B-cubed F1 {bf:.3f}  stories {len(set(pred.values()))} vs gold {len(set(gold.values()))}"
+        f"{late}"
     )
+
+
+def report_halves(
+    rows: list[dict[str, Any]], final: Mapping[str, str], gold: Mapping[str, str]
+) -> None:
+    """The whole stream, then its first half (fit and choose there) and second (report)."""
+    report("all", final, gold, rows)
+    half = len(rows) // 2
+    for label, part in (("first half", rows[:half]), ("second half", rows[half:])):
+        ids = [row["id"] for row in part if row["id"] in final]
+        # A follow-up counts against every earlier sibling, in either half.
+        report(label, {i: final[i] for i in ids}, {i: gold[i] for i in ids}, rows)
 
 
 def extract(rows: list[dict[str, Any]], cache: Path | None) -> list[Signature]:
@@ -131,6 +180,7 @@ async def run(
     signatures: Iterable[Signature],
     matcher: StoryMatcher,
     window: timedelta,
+    memory: LongMemory | None,
     **store_options: int,
 ) -> dict[str, Any]:
     pool = ConnectionPool.from_url(redis_url, connection_class=CountingConnection)
@@ -140,6 +190,7 @@ async def run(
         Metrics.create(),
         prefix="bench",
         ttl_seconds=int(window.total_seconds()),
+        memory_ttl_seconds=int(memory.horizon.total_seconds()) if memory else 1,
         **store_options,
     )
     await client.ping()
@@ -156,6 +207,7 @@ async def run(
             Member.from_signature(sig),
             Claim.from_signature(sig),
             since=sig.published_at - window,
+            memory=memory,
         )
         assigned[sig.article_id] = assignment.story_id
         merges += len(assignment.absorbed)
@@ -188,6 +240,9 @@ def main() -> int:
         "--window-days", type=float, default=7.0, help="story window (inactivity) in days"
     )
     defaults = StoryMatcher()
+    parser.add_argument(
+        "--memory-days", type=float, default=90.0, help="long memory horizon; 0: none"
+    )
     parser.add_argument("--threshold", type=float, default=defaults.threshold)
     parser.add_argument("--merge-threshold", type=float, default=defaults.merge_threshold)
     parser.add_argument(
@@ -198,6 +253,9 @@ def main() -> int:
     parser.add_argument("--postings", type=int, default=40, help="latest stories read per token")
     parser.add_argument(
         "--signatures-cache", type=Path, help="pickle of signatures (tuning runs; outside the repo)"
+    )
+    parser.add_argument(
+        "--assignments-out", type=Path, help="write {article_id, story_id} lines here"
     )
     args = parser.parse_args()
 
@@ -228,6 +286,7 @@ def main() -> int:
                 signatures,
                 matcher,
                 window,
+                LongMemory(horizon=timedelta(days=args.memory_days)) if args.memory_days else None,
                 max_candidates=args.max_candidates,
                 postings_per_token=args.postings,
             )
@@ -235,13 +294,14 @@ def main() -> int:
     final: dict[str, str] = result["final"]
     print(
         f"matcher        threshold {matcher.threshold} merge {matcher.merge_threshold} "
-        f"window {args.window_days:g} d  weights {args.weights.name}"
+        f"window {args.window_days:g} d  memory {args.memory_days:g} d  "
+        f"weights {args.weights.name}"
     )
-    report("all", final, gold)
-    half = len(rows) // 2
-    for label, part in (("first half", rows[:half]), ("second half", rows[half:])):
-        ids = [row["id"] for row in part]
-        report(label, {i: final[i] for i in ids}, {i: gold[i] for i in ids})
+    report_halves(rows, final, gold)
+    if args.assignments_out is not None:
+        with args.assignments_out.open("w") as out:
+            for aid, sid in final.items():
+                out.write(json.dumps({"article_id": aid, "story_id": sid}) + "\n")
     n = len(final)
     print(f"merges         {result['merges']}")
     print(

@@ -240,6 +240,10 @@ class _Found:
     # they turn out to be the surname of someone named in full.
     acting_singles: list[str] = field(default_factory=list)
     runs: int = 0
+    # People found by their own name, not introduced by an office or role ("Sgt.", "police
+    # spokesman"): victims, suspects, witnesses. Officials recur across a beat's stories; these
+    # identify one event (detectors.keys).
+    private: set[str] = field(default_factory=set)
     # Countries ("FR") and US states ("US-CA") seen so far, to read ambiguous names.
     context: set[str] = field(default_factory=set)
 
@@ -251,6 +255,8 @@ class Entities:
     actors: list[Actor]
     locations: list[Location]
     place_spans: list[tuple[int, int, str]]
+    # Ids of the people named in full without an office or role in front (see _Found.private).
+    private: frozenset[str] = frozenset()
 
 
 MAX_ENTITIES = 100
@@ -384,10 +390,12 @@ class EntityFinder:
                 tokens = _split_tokens(tokens)
             self._sentence(tokens, found, dynamic=not _headline(tokens), spans=True)
         self._resolve_singles(found)
+        actors = list(found.actors.values())[:MAX_ENTITIES]
         return Entities(
-            actors=list(found.actors.values())[:MAX_ENTITIES],
+            actors=actors,
             locations=list(found.locations.values())[:MAX_ENTITIES],
             place_spans=found.place_spans,
+            private=frozenset(found.private & {a.id for a in actors}),
         )
 
     # -- per sentence ------------------------------------------------------------------------
@@ -672,6 +680,15 @@ class EntityFinder:
         actor_id = entry_id or f"person:{slugify(name)}"
         found.full_names.setdefault(surname, actor_id)
         self._add_actor(found, actor_id, name, "person", name)
+        if entry_id is None and not self._titled(tokens, indexes[0]):
+            found.private.add(actor_id)
+
+    def _titled(self, tokens: list[Token], index: int) -> bool:
+        """An office or role word just before the name ("Sgt. Ann Lee", "spokesman Al Roe")."""
+        back = index - 1
+        if back >= 0 and tokens[back][0] == ".":
+            back -= 1
+        return back >= 0 and tokens[back][0].lower().rstrip(".") in self._lex.titles
 
     def _known_full(self, person_id: str, name: str) -> bool:
         entry = self._lex.names.get(name_key(name))

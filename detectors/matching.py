@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 
+from detectors.neardup import band_overlap
 from detectors.story import Finding, Member, StoryProfile, stable_id
 from topics import Alert, ArticleRef
 
@@ -62,6 +63,9 @@ class MatchWeights:
     days_apart: float = -1.18  # more than 3 days
     published_gap: float = -0.65  # log(1 + days between publications)
     same_source: float = -0.66  # an outlet rarely reports one event twice the same way
+    near_dup: float = 0.0  # share of MinHash bands in common (a copy or a rewrite)
+    same_address: float = 0.0  # a street address, street or named venue both name
+    thin: float = 0.0  # either article is a stub: its overlap says less
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, float]) -> MatchWeights:
@@ -101,6 +105,9 @@ def pair_features(article: Member, member: Member, stats: TermStats) -> dict[str
         "days_apart": float(gap is not None and gap > 3),
         "published_gap": math.log1p(published),
         "same_source": float(article.source == member.source),
+        "near_dup": band_overlap(article.bands, member.bands),
+        "same_address": float(bool(article.key_tokens & member.key_tokens)),
+        "thin": float(article.thin or member.thin),
     }
 
 
@@ -137,7 +144,7 @@ class StoryMatcher:
         stats = stats or TermStats()
         best = 0.0
         for member in story.members:
-            if _vetoed(article, member) or self._another_day(article, member):
+            if vetoed(article, member) or self._another_day(article, member):
                 return 0.0
             if not (article.tokens & member.tokens):
                 continue
@@ -189,7 +196,7 @@ def _other_region(a: Member, b: Member) -> bool:
     return bool(a.regions and b.regions and not (a.regions & b.regions))
 
 
-def _vetoed(a: Member, b: Member) -> bool:
+def vetoed(a: Member, b: Member) -> bool:
     """Different states and no town resolved to the same gazetteer entry: another place.
 
     A shared town *name* does not lift the veto (Springfield, Illinois is not Springfield,

@@ -10,7 +10,9 @@ from detectors.cleaning import clean_text, normalise, split_sentences, tokenize
 from detectors.dates import dateline, event_date, find_dates
 from detectors.entities import FUNCTION_WORDS, EntityFinder
 from detectors.figures import NUMBER_WORDS, FigureFinder, Mention
+from detectors.keys import event_keys
 from detectors.lexicon import Lexicon
+from detectors.neardup import text_bands
 from topics.articles import Article
 from topics.signatures import Signature
 
@@ -27,6 +29,9 @@ MAX_RAW_CHARS = 60_000
 MAX_TITLE_CHARS = 500
 # Headline words say what the story is; they count this many times a body word.
 TITLE_WEIGHT = 3
+# Fewer words than this left after cleaning is a stub (a teaser, a tweet page, a captcha, an
+# empty scrape): nothing in it says what happened beyond the headline.
+THIN_WORDS = 25
 _TERM_STOP = FUNCTION_WORDS | frozenset(
     """said says say told tell according would could should also like make made take taken
     year years month months week weeks day days time times people new report reported reports
@@ -128,6 +133,9 @@ class SignatureExtractor:
             event_date=event_date(title_dates, dates, lead_end, published),
             terms=_terms(title_tokens, tokens),
             furniture_chars=removed,
+            thin=_words(tokens) < THIN_WORDS,
+            keys=event_keys(entities.actors, entities.private, text),
+            text_bands=text_bands(text),
         )
 
 
@@ -143,6 +151,17 @@ def _group(tokens: list[Token], spans: list[tuple[int, int]]) -> list[tuple[int,
             index += 1
         out.append((start, end, tokens[first:index]))
     return out
+
+
+def _words(tokens: list[Token]) -> int:
+    """Words (not numbers or punctuation) among tokens, counting up to THIN_WORDS."""
+    n = 0
+    for word, _, _ in tokens:
+        if word[0].isalpha():
+            n += 1
+            if n >= THIN_WORDS:
+                break
+    return n
 
 
 def _terms(title_tokens: list[Token], tokens: list[Token]) -> list[str]:

@@ -38,6 +38,12 @@ class Member:
     # Every day the article names ("on Friday", "March 3"): a follow-up names the day of the
     # event it follows up.
     days: frozenset[date] = frozenset()
+    # A stub or furniture page (Signature.thin): matched, never counted as a source.
+    thin: bool = False
+    # Distinctive keys (detectors.keys): full names, addresses, venues.
+    keys: frozenset[str] = frozenset()
+    # MinHash LSH bands of the text (detectors.neardup): shared bands mean a near-duplicate.
+    bands: frozenset[str] = frozenset()
 
     @classmethod
     def from_signature(cls, signature: Signature) -> Member:
@@ -63,6 +69,9 @@ class Member:
                 if loc.level not in _BROAD_LEVELS and not loc.id.startswith("iso:")
             ),
             days=frozenset(d.date for d in signature.dates if d.granularity == "day"),
+            thin=signature.thin,
+            keys=frozenset(signature.keys),
+            bands=frozenset(signature.text_bands),
         )
 
     # Typed tokens, built once per member: matching compares them against every candidate.
@@ -79,9 +88,23 @@ class Member:
         return frozenset(f"t:{t}" for t in self.terms)
 
     @cached_property
+    def key_tokens(self) -> frozenset[str]:
+        # People and organisations are actors already; addresses and venues are new evidence.
+        return frozenset(f"k:{k}" for k in self.keys if not k.startswith(("person:", "org:")))
+
+    @cached_property
     def tokens(self) -> frozenset[str]:
         """Everything that identifies the article's event, as typed tokens for the index."""
-        return self.actor_tokens | self.place_tokens | self.term_tokens
+        return self.actor_tokens | self.place_tokens | self.term_tokens | self.key_tokens
+
+    def index_tokens(self) -> list[str]:
+        """What the candidate index files the article under (sorted): its tokens, its event
+        day and its near-duplicate bands."""
+        tokens = set(self.tokens)
+        if self.event_date is not None:
+            tokens.add(f"d:{self.event_date.isoformat()}")
+        tokens.update(f"b:{band}" for band in self.bands)
+        return sorted(tokens)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -97,6 +120,9 @@ class Member:
                 "regions": sorted(self.regions),
                 "place_names": sorted(self.place_names),
                 "days": sorted(d.isoformat() for d in self.days),
+                "thin": self.thin,
+                "keys": sorted(self.keys),
+                "bands": sorted(self.bands),
             },
             sort_keys=True,
         )
@@ -116,6 +142,9 @@ class Member:
             regions=frozenset(doc.get("regions", ())),
             place_names=frozenset(doc.get("place_names", ())),
             days=frozenset(date.fromisoformat(d) for d in doc.get("days", ())),
+            thin=bool(doc.get("thin", False)),
+            keys=frozenset(doc.get("keys", ())),
+            bands=frozenset(doc.get("bands", ())),
         )
 
 

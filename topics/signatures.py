@@ -130,3 +130,22 @@ class Signature(_Record):
     )
     terms: list[str] = Field(default_factory=list, description="Distinctive lower-case terms.")
     furniture_chars: int = Field(default=0, description="Characters of site furniture removed.")
+    # Added within schema 2 (defaults keep older records loading; no consumer must read them).
+    thin: bool = Field(
+        default=False,
+        description="No event content was left after cleaning (a stub, a captcha or a page of "
+        "site furniture): the article is still assigned to a story, but never counts as a "
+        "source for story.emerging.",
+    )
+    keys: list[str] = Field(
+        default_factory=list,
+        description="Distinctive keys of the article's event, kept for weeks to join "
+        "follow-ups: people named in full who are not officials ('person:jane-doe'), street "
+        "addresses ('addr:4800-block-madyson-ridge-dr'), named venues and businesses "
+        "('org:<slug>').",
+    )
+    text_bands: list[str] = Field(
+        default_factory=list,
+        description="MinHash LSH band keys of the cleaned text's word shingles: articles "
+        "sharing bands are near-duplicates (syndicated copies, light rewrites).",
+    )

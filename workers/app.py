@@ -25,6 +25,7 @@ from detectors.emerging import EmergingStoryDetector
 from detectors.inconsistency import FigureInconsistencyDetector
 from detectors.lexicon import Lexicon
 from detectors.matching import MatchWeights, StoryMatcher
+from detectors.memory import LongMemory
 from detectors.signature import SignatureExtractor
 from detectors.story import StoryDetector
 from topics import ALERTS, ARTICLES, DEADLETTERS, SIGNATURES, Alert, DeadLetter, Signature
@@ -137,6 +138,13 @@ def build_matcher(settings: Settings) -> StoryMatcher:
     )
 
 
+def build_memory(settings: Settings) -> LongMemory | None:
+    """Long memory for follow-ups, unless WIREWATCH_STORY_MEMORY_DAYS is 0."""
+    if settings.story_memory_days <= 0:
+        return None
+    return LongMemory(horizon=timedelta(days=settings.story_memory_days))
+
+
 def create_app(
     settings: Settings, *, metrics: Metrics | None = None, datadir: str | None = None
 ) -> Worker:
@@ -187,6 +195,7 @@ def create_app(
         metrics,
         prefix=settings.redis_prefix,
         ttl_seconds=int(settings.story_window_hours * 3600),
+        memory_ttl_seconds=max(1, int(settings.story_memory_days * 86400)),
     )
     worker = Worker(app=app, settings=settings, metrics=metrics, redis=redis, store=store)
     pipeline = ArticlePipeline(
@@ -205,6 +214,7 @@ def create_app(
         figures=FIGURE_DETECTORS,
         max_article_bytes=settings.max_article_bytes,
         story_window=timedelta(hours=settings.story_window_hours),
+        memory=build_memory(settings),
     )
     worker.pipeline = pipeline
 

@@ -17,6 +17,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from detectors.emerging import EmergingStoryDetector
 from detectors.furniture import fingerprints
 from detectors.matching import StoryMatcher, merged_finding
+from detectors.memory import LongMemory
 from detectors.signature import SignatureExtractor
 from detectors.story import Claim, Finding, Member, StoryDetector, new_story_id
 from topics import Alert, Article, DeadLetter, InvalidArticle, Signature, parse_article
@@ -71,10 +72,13 @@ async def assign_story(
     member: Member,
     claims: Iterable[Claim],
     since: datetime,
+    memory: LongMemory | None = None,
 ) -> Assignment:
     """Match an article to a story and add it there: the one path the worker and benchmarks run.
 
-    Idempotent per article id: a redelivered article goes where it went the first time.
+    An article no active story takes may still follow up a remembered one (`memory`: its
+    distinctive keys agree; detectors/memory.py). Idempotent per article id: a redelivered
+    article goes where it went the first time.
     """
     held = await store.story_of(member.article_id)
     if held is not None:
@@ -87,9 +91,14 @@ async def assign_story(
     chosen, score = ranked[0] if ranked else (None, 0.0)
     if score < matcher.threshold:
         chosen = None
+        if memory is not None:
+            recall = await store.recall(member, member.published_at - memory.horizon)
+            chosen, _ = memory.follow_up(member, recall)
     fresh_id = new_story_id(member.article_id)
     story_id = await store.claim_article(member.article_id, chosen or fresh_id)
     added = await store.add_article(story_id, member, claims)
+    if memory is not None:
+        await store.remember(added.story_id, [member])
     if chosen is not None:
         others = matcher.also_same(ranked, chosen)
     else:
@@ -131,6 +140,8 @@ class ArticlePipeline:
     figures: Sequence[StoryDetector]
     max_article_bytes: int = 1_000_000
     story_window: timedelta = timedelta(days=7)
+    # Closed stories' distinctive keys, for follow-ups weeks later (None: no long memory).
+    memory: LongMemory | None = None
     state_attempts: int = 3
     max_backoff_s: float = 5.0
     _latest_event: datetime = field(default_factory=lambda: datetime.min.replace(tzinfo=UTC))
@@ -219,6 +230,7 @@ class ArticlePipeline:
             member,
             Claim.from_signature(signature),
             since=article.published_at - self.story_window,
+            memory=self.memory,
         )
         story_id = assignment.story_id
         await self.store.observe_furniture(article.source, story_id, fingerprints(article.text))

@@ -12,6 +12,8 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
 from detectors.matching import TermStats
+from detectors.memory import CARD_MEMBERS, Recall
+from detectors.memory import card as memory_card
 from detectors.story import Claim, Member, StoryProfile, StorySnapshot
 from workers.metrics import Metrics
 
@@ -156,6 +158,8 @@ class StoryStore:
         ttl_seconds: int = 7 * 24 * 3600,
         max_candidates: int = 25,
         postings_per_token: int = 40,
+        memory_ttl_seconds: int = 90 * 24 * 3600,
+        memory_postings: int = 8,
     ) -> None:
         self._r = client
         self._metrics = metrics
@@ -163,6 +167,9 @@ class StoryStore:
         self._ttl = ttl_seconds
         self._max_candidates = max_candidates
         self._postings = postings_per_token
+        self._memory_ttl = memory_ttl_seconds
+        # Stories read per remembered key: a key more stories carry identifies none of them.
+        self._memory_postings = memory_postings
         self._add_members = client.register_script(_ADD_MEMBERS)
         self._absorb = client.register_script(_ABSORB)
         self._observe = client.register_script(_OBSERVE_FURNITURE)
@@ -201,10 +208,7 @@ class StoryStore:
     # -- matching -------------------------------------------------------------------------------
     @staticmethod
     def index_tokens(member: Member) -> list[str]:
-        tokens = set(member.tokens)
-        if member.event_date is not None:
-            tokens.add(f"d:{member.event_date.isoformat()}")
-        return sorted(tokens)
+        return member.index_tokens()
 
     async def story_of(self, article_id: str) -> str | None:
         value = await self._timed("get_article", lambda: self._r.get(self._article(article_id)))
@@ -356,6 +360,7 @@ class StoryStore:
             await self._r.zrem(self._stories(), absorbed)
 
         await self._timed("index", reindex)
+        await self.remember(added.story_id, members)
         return Absorbed(story_id=absorbed, into=added.story_id, members=tuple(members))
 
     async def snapshot(self, story_id: str) -> StorySnapshot:
@@ -378,6 +383,89 @@ class StoryStore:
             )
 
         return await self._timed("snapshot", read)
+
+    # -- long memory ----------------------------------------------------------------------------
+    def _memory(self, key: str) -> str:
+        return f"{self._p}:mem:{{{key}}}"
+
+    def _card(self, story_id: str) -> str:
+        return f"{self._p}:memcard:{{{story_id}}}"
+
+    async def remember(self, story_id: str, members: Iterable[Member]) -> None:
+        """Keep the members' distinctive keys and a compact card of the story for the memory
+        horizon (event time in the scores, wall time in the expiry), bounded per key."""
+        members = [m for m in members if m.keys]
+        if not members:
+            return
+
+        async def write() -> None:
+            pipe = self._r.pipeline(transaction=False)
+            for member in members:
+                ts = member.published_at.timestamp()
+                for key in sorted(member.keys):
+                    index = self._memory(key)
+                    pipe.zadd(index, {story_id: ts}, gt=True)
+                    # Bounded: events older than the horizon go, and only the latest stories
+                    # per key stay (more than a handful means the key identifies nothing).
+                    pipe.zremrangebyscore(index, "-inf", ts - self._memory_ttl)
+                    pipe.zremrangebyrank(index, 0, -(4 * self._memory_postings) - 1)
+                    pipe.expire(index, self._memory_ttl)
+                # The card keeps the story's earliest members (a sorted set by event time:
+                # a redelivered article's entry is the same element, added once).
+                card = self._card(story_id)
+                pipe.zadd(card, {memory_card(member).to_json(): ts})
+                pipe.zremrangebyrank(card, CARD_MEMBERS, -1)
+                pipe.expire(card, self._memory_ttl)
+            await pipe.execute()
+
+        await self._timed("remember", write)
+
+    async def recall(self, member: Member, since: datetime) -> Recall:
+        """Remembered stories sharing at least two distinctive keys with the article: their
+        cards, the keys that list each, and per key how many stories since `since` carry it."""
+        keys = sorted(member.keys)
+        if len(keys) < 2:
+            return Recall()
+        floor = since.timestamp()
+
+        async def fetch() -> Recall:
+            pipe = self._r.pipeline(transaction=False)
+            for key in keys:
+                pipe.zcount(self._memory(key), floor, "+inf")
+                pipe.zrevrangebyscore(
+                    self._memory(key), "+inf", floor, start=0, num=self._memory_postings
+                )
+            replies = await pipe.execute()
+            df = {k: int(replies[2 * i]) for i, k in enumerate(keys)}
+            listed: dict[str, set[str]] = {}
+            for i, key in enumerate(keys):
+                for raw in replies[2 * i + 1]:
+                    listed.setdefault(_s(raw), set()).add(key)
+            # A story sharing one key cannot pass the rule: read only those sharing two.
+            wanted = sorted(
+                (s for s, found in listed.items() if len(found) >= 2),
+                key=lambda s: (-len(listed[s]), s),
+            )[: self._max_candidates]
+            if not wanted:
+                return Recall(df=df)
+            pipe = self._r.pipeline(transaction=False)
+            for sid in wanted:
+                pipe.exists(self._story(sid, "redirect"))
+                pipe.zrange(self._card(sid), 0, -1)
+            replies = await pipe.execute()
+            profiles = []
+            for i, sid in enumerate(wanted):
+                redirected, values = replies[2 * i], replies[2 * i + 1]
+                if values and not redirected:
+                    cards = tuple(Member.from_json(v) for v in values)
+                    profiles.append(StoryProfile(story_id=sid, members=cards))
+            return Recall(
+                stories=profiles,
+                listed={p.story_id: frozenset(listed[p.story_id]) for p in profiles},
+                df=df,
+            )
+
+        return await self._timed("recall", fetch)
 
     # -- learned furniture ----------------------------------------------------------------------
     def _furniture(self, source: str, part: str) -> str:

@@ -94,10 +94,23 @@ def test_escalating_fires_once_when_velocity_jumps_and_not_after_a_quiet_spell()
     assert detector.is_closed(StorySnapshot("st-1", tuple(first), ()), T0 + timedelta(hours=30))
 
 
-def test_shipped_weights_are_the_built_in_defaults_and_unknown_names_are_refused() -> None:
+def test_the_shipped_table_names_every_weight_and_is_what_the_worker_uses(
+    tmp_path: Path,
+) -> None:
+    # The table is the single source of the weights: a refit pastes new values there, so this
+    # checks that it loads, is complete and reaches the matcher, not that it equals a default.
     shipped = load_tables(CONFIG_DIR)["matching"]["weights"]
-    assert MatchWeights.from_mapping(shipped) == MatchWeights()
     assert set(shipped) == {"bias", *FEATURES}
+    assert build_matcher(Settings()).weights == MatchWeights.from_mapping(shipped)
+    for table in CONFIG_DIR.glob("*.toml"):
+        (tmp_path / table.name).write_text(table.read_text())
+    refit = {**shipped, "same_source": float(shipped["same_source"]) - 1.5}
+    (tmp_path / "matching.toml").write_text(
+        "[weights]\n" + "".join(f"{k} = {float(v)!r}\n" for k, v in refit.items())
+    )
+    used = build_matcher(Settings(tables_dir=tmp_path))
+    assert used.weights == MatchWeights.from_mapping(refit)
+    assert used.weights.same_source == pytest.approx(float(shipped["same_source"]) - 1.5)
     with pytest.raises(ValueError, match=r"unknown matching weight.*trems"):
         MatchWeights.from_mapping({"trems": 1.0})
 
