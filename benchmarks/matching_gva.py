@@ -243,6 +243,8 @@ def main() -> int:
     parser.add_argument(
         "--memory-days", type=float, default=90.0, help="long memory horizon; 0: none"
     )
+    parser.add_argument("--memory-keys", type=int, default=LongMemory().min_keys)
+    parser.add_argument("--memory-stories", type=int, default=LongMemory().max_stories)
     parser.add_argument("--threshold", type=float, default=defaults.threshold)
     parser.add_argument("--merge-threshold", type=float, default=defaults.merge_threshold)
     parser.add_argument(
@@ -286,7 +288,13 @@ def main() -> int:
                 signatures,
                 matcher,
                 window,
-                LongMemory(horizon=timedelta(days=args.memory_days)) if args.memory_days else None,
+                LongMemory(
+                    horizon=timedelta(days=args.memory_days),
+                    min_keys=args.memory_keys,
+                    max_stories=args.memory_stories,
+                )
+                if args.memory_days
+                else None,
                 max_candidates=args.max_candidates,
                 postings_per_token=args.postings,
             )

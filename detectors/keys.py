@@ -119,7 +119,9 @@ def event_keys(actors: Iterable[Actor], private: frozenset[str], text: str) -> l
     keys: dict[str, None] = {}
     for actor in actors:
         if actor.id in private and actor.id.count("-") >= 1:
-            keys.setdefault(actor.id, None)
+            # First and last name only: "Brantley Jack Ralston" is "Brantley Ralston" later.
+            parts = actor.id.split(":", 1)[1].split("-")
+            keys.setdefault(f"person:{parts[0]}-{parts[-1]}", None)
     for key in addresses(text):
         keys.setdefault(key, None)
     for key in venues(text):

@@ -196,13 +196,21 @@ def _other_region(a: Member, b: Member) -> bool:
     return bool(a.regions and b.regions and not (a.regions & b.regions))
 
 
-def vetoed(a: Member, b: Member) -> bool:
-    """Different states and no town resolved to the same gazetteer entry: another place.
+def _other_stated_region(a: Member, b: Member) -> bool:
+    return bool(
+        a.stated_regions and b.stated_regions and not (a.stated_regions & b.stated_regions)
+    )
 
-    A shared town *name* does not lift the veto (Springfield, Illinois is not Springfield,
-    Missouri); a shared id does, because the states around it are the noisier evidence.
+
+def vetoed(a: Member, b: Member) -> bool:
+    """Both texts name a state (or oblast), none in common, and no town resolved to the same
+    gazetteer entry: another place.
+
+    Only regions the texts state count: a town resolved without state evidence ("Springfield"
+    taken for the most populous one) never vetoes. A shared town *name* does not lift the veto
+    (Springfield, Illinois is not Springfield, Missouri); a shared id does.
     """
-    return _other_region(a, b) and not (_specific(a) & _specific(b))
+    return _other_stated_region(a, b) and not (_specific(a) & _specific(b))
 
 
 def _cosine(a: frozenset[str], b: frozenset[str], stats: TermStats) -> float:

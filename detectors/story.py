@@ -31,6 +31,10 @@ class Member:
     # Regions (states, provinces, oblasts) the article's places lie in or that it names: two
     # cities of one name in different states have different regions.
     regions: frozenset[str] = frozenset()
+    # The regions the text itself names ("Ohio", "Springfield, Ill."), not those inferred from
+    # how a town was resolved: only these may veto a match (a homonym resolved to the wrong
+    # state must not split a story).
+    stated_regions: frozenset[str] = frozenset()
     # Names of the places below region level, lower-cased: the gazetteer sometimes resolves one
     # town to different homonyms in two articles ("Hamilton" in Ohio and in Ontario), so matching
     # also compares what the articles wrote.
@@ -47,7 +51,8 @@ class Member:
 
     @classmethod
     def from_signature(cls, signature: Signature) -> Member:
-        regions = {loc.id for loc in signature.locations if loc.level in _REGION_LEVELS}
+        stated = {loc.id for loc in signature.locations if loc.level in _REGION_LEVELS}
+        regions = set(stated)
         regions |= {
             loc.within
             for loc in signature.locations
@@ -63,6 +68,7 @@ class Member:
             terms=frozenset(signature.terms),
             event_date=signature.event_date,
             regions=frozenset(regions),
+            stated_regions=frozenset(stated),
             place_names=frozenset(
                 loc.name.lower()
                 for loc in signature.locations
@@ -118,6 +124,7 @@ class Member:
                 "terms": sorted(self.terms),
                 "event_date": self.event_date.isoformat() if self.event_date else None,
                 "regions": sorted(self.regions),
+                "stated_regions": sorted(self.stated_regions),
                 "place_names": sorted(self.place_names),
                 "days": sorted(d.isoformat() for d in self.days),
                 "thin": self.thin,
@@ -140,6 +147,7 @@ class Member:
             terms=frozenset(doc["terms"]),
             event_date=date.fromisoformat(doc["event_date"]) if doc["event_date"] else None,
             regions=frozenset(doc.get("regions", ())),
+            stated_regions=frozenset(doc.get("stated_regions", ())),
             place_names=frozenset(doc.get("place_names", ())),
             days=frozenset(date.fromisoformat(d) for d in doc.get("days", ())),
             thin=bool(doc.get("thin", False)),

@@ -159,7 +159,7 @@ class StoryStore:
         max_candidates: int = 25,
         postings_per_token: int = 40,
         memory_ttl_seconds: int = 90 * 24 * 3600,
-        memory_postings: int = 8,
+        memory_postings: int = 16,
     ) -> None:
         self._r = client
         self._metrics = metrics

@@ -21,6 +21,7 @@ def shooting(aid: str, source: str = "a.example", hours: float = 0, **kw: object
         "actors": frozenset({"org:police", "person:jane-doe"}),
         "places": frozenset({"geonames:springfield-il", "admin1:US-IL"}),
         "regions": frozenset({"admin1:US-IL"}),
+        "stated_regions": frozenset({"admin1:US-IL"}),
         "place_names": frozenset({"springfield"}),
         "terms": frozenset({"shooting", "killed", "wounded", "party"}),
         "event_date": date(2016, 7, 8),
@@ -35,10 +36,25 @@ def test_a_city_of_the_same_name_in_another_state_is_another_story() -> None:
         "b",
         places=frozenset({"geonames:springfield-mo", "admin1:US-MO"}),
         regions=frozenset({"admin1:US-MO"}),
+        stated_regions=frozenset({"admin1:US-MO"}),
         place_names=frozenset({"springfield"}),
     )
     assert StoryMatcher().score(missouri, story) == 0.0
     assert StoryMatcher().score(shooting("c"), story) > 0.9
+
+
+def test_a_town_resolved_without_state_evidence_never_vetoes() -> None:
+    # "Springfield" alone, taken for the most populous one (Missouri): the state is inferred,
+    # not stated, so it cannot split the story; the model still weighs the rest.
+    story = StoryProfile("st-1", (shooting("a"),))
+    guessed = shooting(
+        "b",
+        places=frozenset({"geonames:springfield-mo"}),
+        regions=frozenset({"admin1:US-MO"}),
+        stated_regions=frozenset(),
+        place_names=frozenset({"springfield"}),
+    )
+    assert StoryMatcher().score(guessed, story) > 0.5
 
 
 def test_rare_shared_tokens_weigh_more_than_common_ones() -> None:
