@@ -92,7 +92,9 @@ class SignatureExtractor:
             raw, learned = furniture.clean(raw, known_furniture)
             dropped += learned
         text, removed = clean_text(raw, self._lexicon)
-        removed += dropped
+        # Chrome by its shape (link lists, prompts, captions), before any source is learned.
+        text, chrome = furniture.drop_chrome(text)
+        removed += dropped + chrome
         if len(text) > MAX_ANALYSED_CHARS:
             cut = text.rfind(" ", MAX_ANALYSED_CHARS - 200, MAX_ANALYSED_CHARS)
             text = text[: cut if cut > 0 else MAX_ANALYSED_CHARS]

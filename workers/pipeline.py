@@ -233,7 +233,9 @@ class ArticlePipeline:
             memory=self.memory,
         )
         story_id = assignment.story_id
-        await self.store.observe_furniture(article.source, story_id, fingerprints(article.text))
+        await self.store.observe_furniture(
+            article.source, story_id, fingerprints(article.text), article_id=article.id
+        )
         log.debug("article %r -> story %s (score %.2f)", article.id, story_id, assignment.score)
         self.metrics.stage_seconds.labels("match").observe(time.perf_counter() - t0)
 

@@ -75,31 +75,41 @@ return {target, redis.call('HVALS', members), redis.call('HVALS', claims)}
 # Redirect chains are short (a survivor is always the older story); this bounds a bad loop.
 _MAX_REDIRECTS = 16
 
-# Per source: counts "n|last story" per paragraph fingerprint, and the set known as furniture.
-# Both keys share the source's hash tag; the count hash is capped, and both expire when idle.
+# Per source: per paragraph fingerprint "stories|last story|articles|last article", and the set
+# known as furniture. A paragraph is furniture once it was seen in `need` articles spread over
+# at least two stories (from a source's first few articles on), or in `need` stories: a story's
+# own paragraphs, repeated in one outlet's updates of it, stay story. Both keys share the
+# source's hash tag; the count hash is capped, and both expire when idle. A value written by an
+# older worker ("n|story") reads as n stories and n articles.
 _OBSERVE_FURNITURE = """
 local counts, known = KEYS[1], KEYS[2]
 local story, need, cap, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local article = ARGV[5]
 local size = redis.call('HLEN', counts)
-for i = 5, #ARGV do
+local learned = 0
+for i = 6, #ARGV do
   local fp = ARGV[i]
   local cur = redis.call('HGET', counts, fp)
   if cur then
-    local sep = string.find(cur, '|', 1, true)
-    local n, last = tonumber(string.sub(cur, 1, sep - 1)), string.sub(cur, sep + 1)
-    if last ~= story then
-      n = n + 1
-      redis.call('HSET', counts, fp, n .. '|' .. story)
-      if n >= need then redis.call('SADD', known, fp) end
+    local ns, last, na, last_article = string.match(cur, '^(%d+)|([^|]*)|?(%d*)|?(.*)$')
+    ns = tonumber(ns)
+    na = tonumber(na) or ns
+    if last_article ~= article then
+      na = na + 1
+      if last ~= story then ns = ns + 1 end
+      redis.call('HSET', counts, fp, ns .. '|' .. story .. '|' .. na .. '|' .. article)
+      if ns >= need or (ns >= 2 and na >= need) then
+        learned = learned + redis.call('SADD', known, fp)
+      end
     end
   elseif size < cap then
-    redis.call('HSET', counts, fp, '1|' .. story)
+    redis.call('HSET', counts, fp, '1|' .. story .. '|1|' .. article)
     size = size + 1
   end
 end
 redis.call('EXPIRE', counts, ttl)
 if redis.call('EXISTS', known) == 1 then redis.call('EXPIRE', known, ttl) end
-return size
+return learned
 """
 
 AnyRedis = Redis | RedisCluster
@@ -486,19 +496,34 @@ class StoryStore:
         return known
 
     async def observe_furniture(
-        self, source: str, story_id: str, fingerprints: list[str], *, min_stories: int = 3
+        self,
+        source: str,
+        story_id: str,
+        fingerprints: list[str],
+        *,
+        article_id: str = "",
+        min_stories: int = 3,
     ) -> None:
-        """Count each paragraph once per story; one seen in `min_stories` stories is furniture.
+        """Count each paragraph once per article and once per story; one seen in `min_stories`
+        articles over at least two stories, or in `min_stories` stories, is furniture.
 
-        Counting stories rather than articles keeps a story's own paragraphs, repeated in its
-        updates, from being learned as furniture.
+        Needing two stories keeps a story's own paragraphs, repeated in one outlet's updates,
+        from being learned as furniture; counting articles learns a new source's chrome from
+        its first few articles instead of its first three stories. Idempotent per article.
         """
         if not fingerprints:
             return
         keys = [self._furniture(source, "counts"), self._furniture(source, "known")]
-        args: list[str | int] = [story_id, min_stories, self._furniture_max, 30 * 86400]
+        args: list[str | int] = [
+            story_id, min_stories, self._furniture_max, 30 * 86400, article_id or story_id
+        ]  # fmt: skip
         args += fingerprints
-        await self._timed("furniture_observe", lambda: self._observe(keys=keys, args=args))
+        learned = await self._timed(
+            "furniture_observe", lambda: self._observe(keys=keys, args=args)
+        )
+        if learned:
+            # This worker's next article from the source sees it at once, not a minute later.
+            self._furniture_cache.pop(source, None)
 
     # -- alerts ---------------------------------------------------------------------------------
     async def alert_pending(self, story_id: str, alert_id: str) -> bool:

@@ -120,6 +120,30 @@ async def test_merge_redirects_the_absorbed_story_and_moves_its_state(services, 
     await client.aclose()
 
 
+async def test_a_new_sources_chrome_is_learned_from_its_first_articles(services, unique) -> None:  # type: ignore[no-untyped-def]
+    from detectors.furniture import fingerprints
+
+    store, client, _ = await _store(services, unique)
+    prompt = "Get the latest local headlines in our morning briefing.\n"
+    update = "The mayor said the library would stay closed until March.\n"
+    # One story's own paragraph in three updates (three articles, one story) stays story.
+    for n in range(3):
+        await store.observe_furniture(
+            "gazette.example", "st-9", fingerprints(update), article_id=f"up-{n}"
+        )
+    # A redelivered article counts once.
+    for _ in range(3):
+        await store.observe_furniture(
+            "gazette.example", "st-1", fingerprints(prompt), article_id="a-1"
+        )
+    assert await store.known_furniture("gazette.example") == frozenset()
+    # Three articles over two stories: the source's chrome, learned before a third story.
+    await store.observe_furniture("gazette.example", "st-1", fingerprints(prompt), article_id="a-2")
+    await store.observe_furniture("gazette.example", "st-2", fingerprints(prompt), article_id="a-3")
+    assert await store.known_furniture("gazette.example") == frozenset(fingerprints(prompt))
+    await client.aclose()
+
+
 async def test_furniture_is_learned_across_stories_not_within_one(services, unique) -> None:  # type: ignore[no-untyped-def]
     from detectors.furniture import fingerprints
 
