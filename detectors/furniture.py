@@ -94,6 +94,10 @@ _PROMPT_OBJECTS = frozenset(
     more""".split()
 )
 _DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{1,40}(?:\([A-Za-z. ]{1,20}\))?\s*[-:]?$")
+# A dated stamp ("March 4, 2013", "Posted 8/19/2013") near the top dates the story's
+# weekdays (detectors.dates.dateline): short, but not chrome.
+_STAMP = re.compile(r"\b(?:1[89]|20)\d\d\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b")
+STAMP_CHARS = 400
 MAX_PROMPT_CHARS = 200
 
 
@@ -112,7 +116,8 @@ def _prompt(line: str) -> bool:
 def drop_chrome(text: str) -> tuple[str, int]:
     """text without lines whose shape says page chrome, and the characters removed.
 
-    The first line is kept when it is a dateline ("ANCHORAGE -"): it says where the story is.
+    The first line is kept when it is a dateline ("ANCHORAGE -"): it says where the story is;
+    so is a dated stamp near the top: it says when.
     """
     lines = text.split("\n")
     words = [len(line.split()) for line in lines]
@@ -128,9 +133,13 @@ def drop_chrome(text: str) -> tuple[str, int]:
         start = index + 1
     kept: list[str] = []
     removed = 0
+    position = 0
     for index, line in enumerate(lines):
+        top = position < STAMP_CHARS
+        position += len(line) + 1
         dateline = not kept and _DATELINE.match(line.strip()) is not None
-        if not dateline and (
+        stamp = top and _STAMP.search(line) is not None
+        if not (dateline or stamp) and (
             in_run[index]
             or (words[index] <= CHROME_WORDS and _unpunctuated(line))
             or _prompt(line)
