@@ -82,7 +82,7 @@ CHROME_WORDS = 8
 # Lines of up to this many words, unpunctuated, three or more in a row: a list of links.
 LIST_WORDS = 15
 LIST_RUN = 3
-_SENTENCE_END = tuple('.!?"\')…:;')
+_SENTENCE_END = tuple(".!?\"')…:;")
 _PROMPT_VERBS = frozenset(
     """click tap sign subscribe download follow share watch listen like join log register
     continue support donate send submit get read see view enter scroll swipe visit check
@@ -140,9 +140,7 @@ def drop_chrome(text: str) -> tuple[str, int]:
         dateline = not kept and _DATELINE.match(line.strip()) is not None
         stamp = top and _STAMP.search(line) is not None
         if not (dateline or stamp) and (
-            in_run[index]
-            or (words[index] <= CHROME_WORDS and _unpunctuated(line))
-            or _prompt(line)
+            in_run[index] or (words[index] <= CHROME_WORDS and _unpunctuated(line)) or _prompt(line)
         ):
             removed += len(line)
             continue
