@@ -9,9 +9,10 @@ Each JSONL row is an article plus `gold`:
               unbounded; approx marks "about N", written as low = high = N)
   event_date  the day the article is mainly about; dates: every day-level date it names
 Scoring: actors by id (also split into people, "person:" ids, and organisations, "org:" and
-"group:" ids, so organisation recall shows on its own); places by name (location name or any surface form, with
-region/oblast/province read alike); figures one-to-one by action, thing and a compatible
-interval; dates as the set of day-level dates. --show FIELD prints the misses for one field.
+"group:" ids, so organisation recall shows on its own); places by name (location name or any
+surface form, with region/oblast/province read alike); figures one-to-one by action, thing
+and a compatible interval; dates as the set of day-level dates. --show FIELD prints the
+misses for one field.
 """
 
 from __future__ import annotations
