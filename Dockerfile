@@ -18,7 +18,8 @@ ENV PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     WIREWATCH_METRICS_HOST=0.0.0.0 \
-    WIREWATCH_METRICS_PORT=9464
+    WIREWATCH_METRICS_PORT=9464 \
+    WIREWATCH_LEXICON_CACHE_DIR=/var/lib/wirewatch/cache
 
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     pip install /wheels/*.whl

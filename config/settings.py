@@ -176,6 +176,14 @@ class Settings(BaseSettings):
         default=60.0, ge=0, description="`run` logs a throughput line this often; 0: never."
     )
 
+    # Throughput: the prepared-lexicon cache (see workers/lexicon_cache.py).
+    lexicon_cache: bool = Field(
+        default=True, description="Keep the compiled tables and gazetteer on disk between starts."
+    )
+    lexicon_cache_dir: Path | None = Field(
+        default=None, description="Where the compiled lexicon is kept; unset: the user cache dir."
+    )
+
     @field_validator("kafka_url", mode="before")
     @classmethod
     def _kafka_url_is_brokers(cls, value: object) -> object:
@@ -222,6 +230,17 @@ class Settings(BaseSettings):
                     "make them agree"
                 )
         return data
+
+    @property
+    def lexicon_cache_path(self) -> Path | None:
+        """The directory for the compiled-lexicon cache, or None when it is off."""
+        if not self.lexicon_cache:
+            return None
+        if self.lexicon_cache_dir is not None:
+            return self.lexicon_cache_dir
+        import platformdirs  # only here: settings import nothing heavy otherwise
+
+        return Path(platformdirs.user_cache_dir("wirewatch", appauthor=False))
 
     @model_validator(mode="after")
     def _security_is_coherent(self) -> Self:

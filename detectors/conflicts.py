@@ -10,12 +10,12 @@ plain `conflict`.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
 from detectors.figures import NATIONWIDE
-from detectors.story import Claim, Finding, StorySnapshot, stable_id
+from detectors.story import Claim, Finding, Member, StorySnapshot, stable_id
 from topics import Alert, ClaimEvidence
 from topics.alerts import AlertKind, Severity
 
@@ -280,8 +280,31 @@ def headline_claims(claims: list[Claim]) -> list[Claim]:
     return sorted(kept, key=lambda c: (c.published_at, c.claim_id))
 
 
-def related_pairs(claims: list[Claim]) -> Iterator[tuple[Claim, Claim, Relation]]:
+# Figures that keep growing for days after the event (arrests over an investigation, people
+# displaced or evacuated): a later day's report is still the same event's figure.
+AFTERMATH: Final = frozenset({"arrested", "displaced", "evacuated", "rescued", "captured"})
+# Two articles whose events are further apart than this report different events, unless one
+# names the other's day (a follow-up).
+EVENT_DAYS_APART: Final = 1
+
+
+def same_event(a: Member | None, b: Member | None) -> bool:
+    """Whether two articles can be reporting figures of one event: their events' days are
+    unknown, within a day of each other, or one names the other's day ("charged on Monday in
+    Friday's shooting"). A story can hold reports of several days' events (a war's strikes, a
+    city's shootings); their tolls are not one figure."""
+    if a is None or b is None or a.event_date is None or b.event_date is None:
+        return True
+    if abs((a.event_date - b.event_date).days) <= EVENT_DAYS_APART:
+        return True
+    return a.event_date in b.days or b.event_date in a.days
+
+
+def related_pairs(
+    claims: list[Claim], members: Mapping[str, Member] | None = None
+) -> Iterator[tuple[Claim, Claim, Relation]]:
     """(earlier, later, relation) for claims from different articles about one quantity."""
+    members = members or {}
     claims = headline_claims(claims)
     values: dict[str, set[Interval]] = defaultdict(set)
     for c in claims:
@@ -290,6 +313,10 @@ def related_pairs(claims: list[Claim]) -> Iterator[tuple[Claim, Claim, Relation]
     for i, a in enumerate(claims):
         for b in claims[i + 1 :]:
             if a.article_id == b.article_id or not same_figure(a, b, ambiguous):
+                continue
+            if a.count.action not in AFTERMATH and not same_event(
+                members.get(a.article_id), members.get(b.article_id)
+            ):
                 continue
             yield a, b, relation(a, b)
 
@@ -318,7 +345,7 @@ class FigureConflictDetector:
         conflicting: set[str] = set()
         pairs: set[tuple[Interval, ...]] = set()
         revised_down = True
-        for a, b, rel in related_pairs(claims):
+        for a, b, rel in related_pairs(claims, story.members_by_id):
             if rel not in ("conflict", "revised_down"):
                 continue
             revised_down = revised_down and rel == "revised_down"
@@ -359,7 +386,11 @@ class FigureUpdateDetector:
         for key, claims in figure_groups(story):
             if key[0] not in GROWING:
                 continue
-            rises = [(a, b) for a, b, rel in related_pairs(claims) if rel == "updated"]
+            rises = [
+                (a, b)
+                for a, b, rel in related_pairs(claims, story.members_by_id)
+                if rel == "updated"
+            ]
             if not rises:
                 continue
             # The newest rise: latest report, and the latest value it revised.

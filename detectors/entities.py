@@ -361,7 +361,13 @@ def _is_capitalised(word: str) -> bool:
 
 
 def _is_titlecase(word: str) -> bool:
-    return word[:1].isupper() and (len(word) == 1 or any(ch.islower() for ch in word[1:]))
+    if not word[:1].isupper():
+        return False
+    rest = word[1:]
+    if rest.isascii():
+        # ASCII: "has a lower-case letter" is "upper-casing changes it", without a generator.
+        return not rest or rest != rest.upper()
+    return any(ch.islower() for ch in rest)
 
 
 def _split_tokens(tokens: list[Token]) -> list[Token]:
@@ -427,17 +433,21 @@ class EntityFinder:
     # -- per sentence ------------------------------------------------------------------------
 
     def _sentence(self, tokens: list[Token], found: _Found, *, dynamic: bool, spans: bool) -> None:
-        index = 0
         count = len(tokens)
+        # One C-speed pass marks capitalised tokens; list.index then jumps from run to run
+        # instead of stepping through the lower-case majority one token at a time.
+        upper = [token[0][0].isupper() for token in tokens]
+        index = 0
         while index < count:
-            if not tokens[index][0][0].isupper():
-                index += 1
-                continue
+            try:
+                index = upper.index(True, index)
+            except ValueError:
+                return
             # A run: capitalised words, with connectors ("Ministry of Defence") inside it.
             end = index
             while end < count:
                 current = tokens[end][0]
-                if current[0].isupper():
+                if upper[end]:
                     if ("'" in current and _strip_possessive(current)[1]) or (
                         end + 1 < count and tokens[end + 1][1] > tokens[end][2] + 1
                     ):
@@ -449,7 +459,7 @@ class EntityFinder:
                     current.lower() in _CONNECTORS
                     and end > index
                     and end + 1 < count
-                    and tokens[end + 1][0][0].isupper()
+                    and upper[end + 1]
                 ):
                     end += 1
                     continue
@@ -488,17 +498,23 @@ class EntityFinder:
             sentence_start = False
         if first >= stop:
             return
-        words = [_strip_possessive(tokens[i][0]) for i in range(first, stop)]
+        words = [
+            _strip_possessive(word) if "'" in word else (word, False)
+            for word, _, _ in tokens[first:stop]
+        ]
         possessive_last = words[-1][1]
 
         # "Kursk border region", "Obolon district": the run names a region.
+        count = len(tokens)
         after = stop
-        if after < len(tokens) and tokens[after][0].lower() == "border":
+        following = tokens[after][0].lower() if after < count else ""
+        if following == "border":
             after += 1
-        if not possessive_last and after < len(tokens) and tokens[after][0].lower() in REGION_WORDS:
+            following = tokens[after][0].lower() if after < count else ""
+        if not possessive_last and following in REGION_WORDS:
             self._region(tokens, first, stop, after, found, spans=spans)
             return
-        if after < len(tokens) and tokens[after][0].lower() in _PLURAL_REGIONS:
+        if following in _PLURAL_REGIONS:
             # "the Kharkiv and Sumy regions": both names are regions.
             self._region(tokens, first, stop, after, found, spans=spans)
             if (
@@ -522,6 +538,7 @@ class EntityFinder:
 
         index = first
         unknown: list[int] = []
+        gazetteer_words = lex.gazetteer.first_words if lex.gazetteer is not None else None
         while index < stop:
             matched = 0
             offset = index - first
@@ -589,14 +606,16 @@ class EntityFinder:
             if matched:
                 index += matched
                 continue
-            if lex.gazetteer is not None:
+            lower = lows[offset]
+            # Only a word that starts some gazetteer name is worth the world-place rules.
+            if gazetteer_words is not None and lower in gazetteer_words:
                 matched = self._world_place(tokens, index, first, stop, lows, found, spans=spans)
                 if matched:
-                    self._flush_unknown(tokens, unknown, found, dynamic, sentence_start)
-                    unknown = []
+                    if unknown:
+                        self._flush_unknown(tokens, unknown, found, dynamic, sentence_start)
+                        unknown = []
                     index += matched
                     continue
-            lower = lows[offset]
             if (
                 lower in lex.titles
                 or lower in lex.role_words
@@ -604,12 +623,14 @@ class EntityFinder:
                 or lower in _CALENDAR
                 or "-old" in lower  # "Twenty-one-year-old Izaak Bridges": an age, no name
             ):
-                self._flush_unknown(tokens, unknown, found, dynamic, sentence_start)
-                unknown = []
+                if unknown:
+                    self._flush_unknown(tokens, unknown, found, dynamic, sentence_start)
+                    unknown = []
             else:
                 unknown.append(index)
             index += 1
-        self._flush_unknown(tokens, unknown, found, dynamic, sentence_start)
+        if unknown:
+            self._flush_unknown(tokens, unknown, found, dynamic, sentence_start)
 
     def _world_place(
         self,

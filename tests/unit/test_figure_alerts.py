@@ -1,11 +1,11 @@
 """Revisions, disputes and inconsistencies on hand-made claims (the detectors' own rules)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from detectors.conflicts import FigureConflictDetector, FigureUpdateDetector
 from detectors.disputes import FigureDisputeDetector
 from detectors.inconsistency import FigureInconsistencyDetector
-from detectors.story import Claim, StorySnapshot
+from detectors.story import Claim, Member, StorySnapshot
 from topics import Count
 
 T0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
@@ -151,14 +151,42 @@ DRONES = {"thing": "drones", "thing_key": "drone"}
 
 def test_parts_exceeding_their_whole_are_flagged_once_per_story() -> None:
     def article(aid: str) -> list[Claim]:
-        whole = claim(aid, 0, 70, 70, action="launched", claimant="the air force",
-                      sentence="Russia launched 70 drones overnight, the air force said.", **DRONES)  # type: ignore[arg-type]
+        whole = claim(
+            aid,
+            0,
+            70,
+            70,
+            action="launched",
+            claimant="the air force",
+            sentence="Russia launched 70 drones overnight, the air force said.",
+            **DRONES,
+        )  # type: ignore[arg-type]
         breakdown = "Of those, 48 were shot down, while another 25 were jammed."
         parts = [
-            claim(aid, 1, 48, 48, action="intercepted", sentence=breakdown, start=60,
-                  role="part", part_of=0, **DRONES),  # type: ignore[arg-type]
-            claim(aid, 2, 25, 25, action="jammed", sentence=breakdown, start=85,
-                  role="increment", part_of=0, **DRONES),  # type: ignore[arg-type]
+            claim(
+                aid,
+                1,
+                48,
+                48,
+                action="intercepted",
+                sentence=breakdown,
+                start=60,
+                role="part",
+                part_of=0,
+                **DRONES,
+            ),  # type: ignore[arg-type]
+            claim(
+                aid,
+                2,
+                25,
+                25,
+                action="jammed",
+                sentence=breakdown,
+                start=85,
+                role="increment",
+                part_of=0,
+                **DRONES,
+            ),  # type: ignore[arg-type]
         ]
         return [whole, *parts]
 
@@ -174,10 +202,30 @@ def test_breakdowns_that_fit_and_unrelated_figures_are_not_flagged() -> None:
     sentence = "The army destroyed 35 drones, including 20 over the border and 11 over the coast."
     fits = [
         claim("a", 0, 35, 35, action="intercepted", sentence=sentence, **DRONES),  # type: ignore[arg-type]
-        claim("a", 1, 20, 20, action="intercepted", sentence=sentence, start=40, role="part",
-              part_of=0, **DRONES),  # type: ignore[arg-type]
-        claim("a", 2, 11, 11, action="intercepted", sentence=sentence, start=60, role="part",
-              part_of=0, **DRONES),  # type: ignore[arg-type]
+        claim(
+            "a",
+            1,
+            20,
+            20,
+            action="intercepted",
+            sentence=sentence,
+            start=40,
+            role="part",
+            part_of=0,
+            **DRONES,
+        ),  # type: ignore[arg-type]
+        claim(
+            "a",
+            2,
+            11,
+            11,
+            action="intercepted",
+            sentence=sentence,
+            start=60,
+            role="part",
+            part_of=0,
+            **DRONES,
+        ),  # type: ignore[arg-type]
     ]
     assert FigureInconsistencyDetector().check(snap(*fits)) == []
     unrelated = [
@@ -240,3 +288,30 @@ def test_an_article_giving_several_values_is_read_by_its_headline() -> None:
     body = claim("a", 1, 2, 2, text="two", start=80)
     other = claim("b", 0, 5, 5, text="five", hours=1)
     assert FigureConflictDetector().check(snap(title, body, other)) == []
+
+
+def _member(aid: str, event: str, days: tuple[str, ...] = ()) -> Member:
+    return Member(
+        article_id=aid, source=f"{aid}.example", published_at=T0, title=aid,
+        event_date=date.fromisoformat(event), days=frozenset(date.fromisoformat(d) for d in days),
+    )  # fmt: skip
+
+
+def test_tolls_of_events_days_apart_are_not_one_figure() -> None:
+    """A story can hold several days' strikes: their tolls are not one figure, unless one
+    article names the other's day (a follow-up); arrests keep growing after the event."""
+    a = claim("a", 0, 5, 5)
+    b = claim("b", 0, 9, 9, hours=200)
+    apart = StorySnapshot("st-1", (_member("a", "2026-05-01"), _member("b", "2026-05-09")), (a, b))
+    assert FigureConflictDetector().check(apart) == []
+    assert FigureUpdateDetector().check(apart) == []
+    follow_up = StorySnapshot(
+        "st-1",
+        (_member("a", "2026-05-01"), _member("b", "2026-05-09", days=("2026-05-01",))),
+        (a, b),
+    )
+    assert len(FigureUpdateDetector().check(follow_up)) == 1
+    arrests = (claim("a", 0, 0, 0, action="arrested"), claim("b", 0, 2, 2, action="arrested",
+                                                             hours=200))  # fmt: skip
+    later = StorySnapshot("st-1", apart.members, arrests)
+    assert len(FigureUpdateDetector().check(later)) == 1

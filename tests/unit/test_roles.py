@@ -255,3 +255,21 @@ def test_narrower_groups_tallies_and_asides_are_not_totals(
     assert counts and all(c.role != "total" for c in counts), [
         (c.text, c.role) for c in _counts(extractor, sentence)
     ]
+
+
+def test_an_ordinal_is_the_running_count(extractor: SignatureExtractor) -> None:
+    counts = _counts(
+        extractor, "Police gave no details.", title="Sixth Suspect Arrested in Mall Shooting"
+    )
+    assert [(c.low, c.high, c.action, c.decided_by) for c in counts] == [
+        (6.0, None, "arrested", "rule:ordinal")
+    ]
+
+
+def test_a_headline_drops_its_article(extractor: SignatureExtractor) -> None:
+    counts = _counts(extractor, "Police gave no details.", title="Teen Killed in Crash on Route 9")
+    assert [(c.low, c.high, c.action) for c in counts] == [(1.0, None, "killed")]
+    # In the body an active verb after the noun is what the person did, not what befell them.
+    assert [c.action for c in _counts(extractor, "A man killed his wife on Friday.")] == ["killed"]
+    (wife,) = _counts(extractor, "A man killed his wife on Friday.")
+    assert wife.text == "his wife"
