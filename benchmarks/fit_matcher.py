@@ -3,6 +3,10 @@
 Usage: python benchmarks/fit_matcher.py PATH [--window-days D] [--signatures-cache PICKLE]
                                            [--write [TOML]]
 
+Fit on what the worker sees: `benchmarks/matching_gva.py PATH --signatures-out S.pickle`
+extracts in stream order with each source's learned furniture; then `--signatures-cache
+S.pickle` here. Without it, articles are extracted on their own (no learned furniture).
+
 PATH is a JSONL file of articles with a gold story id in `gold.incident` (e.g.
 ../shared/data/gva-dev.jsonl). Articles are taken in `published_at` order; each is paired with
 every earlier article inside the window that shares an index token with it (what the Redis
@@ -57,12 +61,26 @@ def build_pairs(
             if len(holders[token]) <= MAX_POSTINGS:
                 candidates |= holders[token]
         for j in sorted(candidates):
+            if _same_page(member, members[j]):
+                # One page filed under two labels (a roundup of two incidents) says nothing
+                # about matching: any matcher joins identical pages, and the label pair would
+                # teach the model that a copy is another story.
+                continue
             features = pair_features(member, members[j], stats)
             pairs.append((i, [features[k] for k in FEATURES], labels[i] == labels[j]))
         recent.append(i)
         for token in tokens:
             holders[token].add(i)
     return pairs
+
+
+def _same_page(a: Member, b: Member) -> bool:
+    return (
+        a.title == b.title
+        and a.bands == b.bands
+        and a.tokens == b.tokens
+        and a.source.split(":")[0] == b.source.split(":")[0]
+    )
 
 
 def fit(rows: list[tuple[list[float], bool]], seed: int = 0) -> tuple[list[float], float]:
@@ -180,6 +198,7 @@ MEANING = {
     "same_source": "the same outlet",
     "near_dup": "share of MinHash bands in common (a copy or a rewrite)",
     "same_address": "a street address, street or named venue both name",
+    "shared_keys": "distinctive keys both name: full names, addresses, venues (up to 3)",
     "thin": "either article is a stub page",
 }
 

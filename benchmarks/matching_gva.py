@@ -214,6 +214,7 @@ async def run(
     assigned: dict[str, str] = {}
     merges = 0
     extracting = 0.0
+    extracted: dict[str, Signature] = {}
     started = time.perf_counter()
     for row in rows:
         if signatures is not None:
@@ -241,6 +242,7 @@ async def run(
                 article_id=sig.article_id,
             )
         assigned[sig.article_id] = assignment.story_id
+        extracted[sig.article_id] = sig
         merges += len(assignment.absorbed)
     elapsed = time.perf_counter() - started - extracting
     trips = CountingConnection.round_trips
@@ -264,6 +266,7 @@ async def run(
         "memory_10k": (after_mem - before_mem) / n * 10_000,
         "long_memory_10k": long_memory / n * 10_000,
         "extraction_rate": n / extracting if extracting else 0.0,
+        "signatures": extracted,
     }
 
 
@@ -299,6 +302,11 @@ def main() -> int:
     parser.add_argument(
         "--assignments-out", type=Path, help="write {article_id, story_id} lines here"
     )
+    parser.add_argument(
+        "--signatures-out", type=Path,
+        help="pickle the signatures as extracted in stream order, with learned furniture (what "
+        "benchmarks/fit_matcher.py --signatures-cache should fit on; outside the repo)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     rows = [json.loads(line) for line in args.path.read_text().splitlines() if line.strip()]
@@ -356,6 +364,8 @@ def main() -> int:
         f"weights {args.weights.name}"
     )
     report_halves(rows, final, gold)
+    if args.signatures_out is not None:
+        args.signatures_out.write_bytes(pickle.dumps(result["signatures"]))
     if args.assignments_out is not None:
         with args.assignments_out.open("w") as out:
             for aid, sid in final.items():

@@ -217,6 +217,11 @@ _NOT_PERSON = frozenset(
     crash vigil funeral trial update weather traffic video photos gallery caption close
     comments""".split()
 )
+# A run ending in one of these names a street ("Bank Street"), whatever words it holds.
+_STREET_WORDS = frozenset(
+    """street st avenue ave road rd drive dr boulevard blvd lane ln way parkway pkwy circle
+    court ct terrace place pl trail highway hwy pike""".split()
+)
 # Words that only qualify a generic body ("Local News", "Breaking News"): no organisation.
 _GENERIC_QUALIFIERS = frozenset(
     """local breaking latest top more national world daily live video photo photos watch
@@ -865,6 +870,8 @@ class EntityFinder:
             return True  # "Police said", "Congress": a generic body, not a named one
         if all(w in lex.organisation_words or w in _GENERIC_QUALIFIERS for w in lowers):
             return True  # "Local News", "Breaking News": page chrome, no one named
+        if lowers[-1] in _STREET_WORDS:
+            return True  # "Bank Street", "Church Road": a street, neither a body nor a person
         if not hits or name_key(" ".join(t[0] for t in tokens[first:stop])) in lex.names:
             return False
         last = hits[-1]

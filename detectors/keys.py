@@ -70,7 +70,8 @@ _PUBLIC_BODY: Final = frozenset(
     government district attorney attorney's bureau patrol troopers agency administration
     council commission service services school schools university college hospital news
     times post herald tribune press radio tv television fire rescue ems coroner examiner
-    prison jail corrections federal national""".split()
+    prison jail corrections federal national stoppers media network group unit division
+    images""".split()
 )
 MAX_SCAN_CHARS: Final = 24_000
 

@@ -65,6 +65,7 @@ class MatchWeights:
     same_source: float = -0.66  # an outlet rarely reports one event twice the same way
     near_dup: float = 0.0  # share of MinHash bands in common (a copy or a rewrite)
     same_address: float = 0.0  # a street address, street or named venue both name
+    shared_keys: float = 0.0  # distinctive keys both name (full names, addresses; up to 3)
     thin: float = 0.0  # either article is a stub: its overlap says less
 
     @classmethod
@@ -107,6 +108,7 @@ def pair_features(article: Member, member: Member, stats: TermStats) -> dict[str
         "same_source": float(article.source == member.source),
         "near_dup": band_overlap(article.bands, member.bands),
         "same_address": float(bool(article.key_tokens & member.key_tokens)),
+        "shared_keys": float(min(3, len(article.keys & member.keys))),
         "thin": float(article.thin or member.thin),
     }
 

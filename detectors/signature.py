@@ -124,6 +124,9 @@ class SignatureExtractor:
             dates = find_dates(text, published, tokens)
         title_dates = find_dates(title, published, title_tokens)
         lead_end = spans[min(1, len(spans) - 1)][1] if spans else 0
+        # A stub: next to nothing left, or text that names no place, figure or date (a sign-up
+        # confirmation, a cookie wall, a reporter's follow button).
+        thin = _words(tokens) < THIN_WORDS or not (entities.place_spans or counts or dates)
 
         return Signature(
             article_id=article.id,
@@ -137,9 +140,9 @@ class SignatureExtractor:
             event_date=event_date(title_dates, dates, lead_end, published),
             terms=_terms(title_tokens, tokens),
             furniture_chars=removed,
-            thin=_words(tokens) < THIN_WORDS,
-            keys=event_keys(entities.actors, entities.private, text),
-            text_bands=text_bands(text),
+            thin=thin,
+            keys=[] if thin else event_keys(entities.actors, entities.private, text),
+            text_bands=[] if thin else text_bands(text),
         )
 
 

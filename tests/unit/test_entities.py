@@ -141,8 +141,9 @@ def test_role_and_trade_words_are_not_part_of_a_name() -> None:
 
 def test_officials_are_named_but_only_private_people_are_keys() -> None:
     signature = extract(
-        "Sgt. Dora Kimani said Luis Ortega, 31, was found near 410 Elm Street. "
-        "Police spokesman Ray Dunn said no one else was hurt."
+        "Sgt. Dora Kimani said Luis Ortega, 31, was found wounded near 410 Elm Street in "
+        "Dayton late on Friday and taken to a hospital. Police spokesman Ray Dunn said no one "
+        "else was hurt and that detectives were looking for a grey pickup seen nearby."
     )
     found = {a.id for a in signature.actors}
     assert {"person:dora-kimani", "person:luis-ortega", "person:ray-dunn"} <= found

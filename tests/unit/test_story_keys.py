@@ -147,3 +147,31 @@ def test_stub_pages_never_count_as_sources_for_emerging() -> None:
     assert detector.check_all(StorySnapshot("st-1", tuple(real + stubs), ())) == []
     third = member("r3", 0.2, set())
     assert detector.check_all(StorySnapshot("st-1", (*real, *stubs, third), ()))
+
+
+def test_a_page_with_no_event_content_is_thin_and_a_report_is_not() -> None:
+    from pathlib import Path
+
+    from config.tables import load_tables
+    from detectors.lexicon import Lexicon
+    from detectors.signature import SignatureExtractor
+    from topics.articles import Article
+
+    extractor = SignatureExtractor(
+        Lexicon.from_tables(load_tables(Path(__file__).resolve().parents[2] / "config"))
+    )
+
+    def page(text: str) -> Article:
+        return Article(id="p", source="herald.example", published_at=T0, title="A title",
+                       text=text)  # fmt: skip
+
+    confirm = (
+        "Almost done! We have emailed you a link to confirm your account. Please open the "
+        "message and follow the link to finish setting up your profile. If nothing arrives "
+        "within a few minutes, look in your junk folder or ask us to send it again."
+    )
+    stub = extractor.extract(page(confirm))
+    assert stub.thin and stub.keys == [] and stub.text_bands == []
+    assert extractor.extract(page("Watch the video.")).thin
+    report = extractor.extract(page(REPORT.replace("late Friday", "late Friday in Dayton")))
+    assert not report.thin and report.text_bands
