@@ -15,7 +15,7 @@ from detectors.keys import event_keys
 from detectors.lexicon import Lexicon
 from detectors.neardup import text_bands
 from topics.articles import Article
-from topics.signatures import Signature
+from topics.signatures import Actor, Signature
 
 log = logging.getLogger(__name__)
 
@@ -124,9 +124,14 @@ class SignatureExtractor:
             dates = find_dates(text, published, tokens)
         title_dates = find_dates(title, published, title_tokens)
         lead_end = spans[min(1, len(spans) - 1)][1] if spans else 0
-        # A stub: next to nothing left, or text that names no place, figure or date (a sign-up
-        # confirmation, a cookie wall, a reporter's follow button).
-        thin = _words(tokens) < THIN_WORDS or not (entities.place_spans or counts or dates)
+        # A stub: next to nothing left, or text that names no place, figure, date or
+        # organisation of its own (a sign-up confirmation, a cookie wall, a follow button).
+        thin = _words(tokens) < THIN_WORDS or not (
+            entities.place_spans
+            or dates
+            or any(c.section != "title" for c in counts)
+            or self._bodies_named(entities.actors, title_tokens)
+        )
 
         return Signature(
             article_id=article.id,
@@ -144,6 +149,14 @@ class SignatureExtractor:
             keys=[] if thin else event_keys(entities.actors, entities.private, text),
             text_bands=[] if thin else text_bands(text),
         )
+
+
+    def _bodies_named(self, actors: list[Actor], title_tokens: list[Token]) -> bool:
+        """An organisation, country or government the text names beyond its headline's."""
+        bodies = {a.id for a in actors if a.kind != "person"}
+        if not bodies:
+            return False
+        return bool(bodies - {a.id for a in self._entities.find("", [], title_tokens).actors})
 
 
 def _group(tokens: list[Token], spans: list[tuple[int, int]]) -> list[tuple[int, int, list[Token]]]:
