@@ -35,6 +35,11 @@ def _crc(data: bytes) -> int:
     return zlib.crc32(data)
 
 
+# Drawing the permutations costs more than hashing a whole article: draw them once.
+_SCHEME: Final = "affine32"
+_PERMUTATIONS = MinHash(num_perm=BANDS * ROWS, seed=_SEED, scheme=_SCHEME).permutations
+
+
 def shingles(text: str) -> set[bytes]:
     """Distinct lower-cased word pairs of the text, at most MAX_SHINGLES."""
     words = _WORD.findall(text.lower())
@@ -51,7 +56,13 @@ def text_bands(text: str) -> list[str]:
     found = shingles(text)
     if len(found) < MIN_SHINGLES:
         return []
-    sketch = MinHash(num_perm=BANDS * ROWS, seed=_SEED, hashfunc=_crc)
+    sketch = MinHash(
+        num_perm=BANDS * ROWS,
+        seed=_SEED,
+        hashfunc=_crc,
+        permutations=_PERMUTATIONS,
+        scheme=_SCHEME,
+    )
     sketch.update_batch(list(found))
     values = sketch.hashvalues
     bands = []
