@@ -9,8 +9,9 @@ PATH is the JSONL stream the replay read, with a gold story id in `gold.incident
 ../shared/data/gva-dev.jsonl). Prints what benchmarks/matching_gva.py prints for its own run
 (pairwise P/R/F1, B-cubed F1, stories vs gold, follow-ups more than 7 days after their story
 joined) for the whole stream and its halves (the second half is the held-out one), and, with
---alerts, the alerts by kind per 1,000 articles: a matching change that merges look-alike
-incidents shows here as invented figure conflicts.
+--alerts, the alerts by kind per 1,000 articles and how many figure alerts compare claims from
+different gold stories: a matching change that merges look-alike incidents shows there as
+invented figure conflicts.
 """
 
 from __future__ import annotations
@@ -46,11 +47,20 @@ def main(argv: list[str] | None = None) -> int:
     gold = {row["id"]: str(row["gold"]["incident"]) for row in rows}
     report_halves(rows, {row["id"]: assigned[row["id"]] for row in rows}, gold)
     if args.alerts is not None:
-        kinds = collections.Counter(
-            json.loads(line)["kind"] for line in args.alerts.read_text().splitlines() if line
+        alerts = [json.loads(line) for line in args.alerts.read_text().splitlines() if line]
+        kinds = collections.Counter(alert["kind"] for alert in alerts)
+        # A figure alert whose claims come from articles of different gold stories was made
+        # by a wrong match: the conflict is invented, not found.
+        mixed = collections.Counter(
+            alert["kind"]
+            for alert in alerts
+            if len({gold.get(c["article_id"]) for c in alert.get("claims") or []}) > 1
         )
         for kind, n in sorted(kinds.items()):
-            print(f"alerts {kind:20} {n:4}  ({1000 * n / len(rows):.1f} per 1,000 articles)")
+            across = f"; {mixed[kind]} across gold stories" if kind in mixed else ""
+            print(
+                f"alerts {kind:20} {n:4}  ({1000 * n / len(rows):.1f} per 1,000 articles{across})"
+            )
     return 0
 
 
