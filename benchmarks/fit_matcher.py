@@ -200,6 +200,7 @@ MEANING = {
     "same_address": "a street address, street or named venue both name",
     "shared_keys": "distinctive keys both name: full names, addresses, venues (up to 3)",
     "thin": "either article is a stub page",
+    "roundup": "either article tallies several incidents (a weekend's shootings)",
 }
 
 

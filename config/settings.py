@@ -140,7 +140,7 @@ class Settings(BaseSettings):
     story_memory_days: float = Field(default=90.0, ge=0)
     # A probability (config/matching.toml holds the model); chosen on the first half of the GVA
     # stream, see README.
-    match_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    match_threshold: float = Field(default=0.4, ge=0.0, le=1.0)
     match_merge_threshold: float = Field(
         default=0.9,
         ge=0.0,

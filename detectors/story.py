@@ -13,6 +13,10 @@ from typing import Any, Protocol
 from topics import Alert, Count, Signature
 
 _REGION_LEVELS = frozenset({"admin1", "region"})
+# Figure-role rules (detectors/roles.py) that say an article tallies several incidents.
+ROUNDUP_RULES = frozenset(
+    {"rule:several_incidents", "rule:roundup_period", "rule:area_tally", "rule:day_span"}
+)
 _BROAD_LEVELS = _REGION_LEVELS | {"country"}
 
 
@@ -48,6 +52,9 @@ class Member:
     keys: frozenset[str] = frozenset()
     # MinHash LSH bands of the text (detectors.neardup): shared bands mean a near-duplicate.
     bands: frozenset[str] = frozenset()
+    # A roundup of several incidents (a weekend's shootings across a city): it shares words and
+    # places with each of them and is the story of none.
+    roundup: bool = False
 
     @classmethod
     def from_signature(cls, signature: Signature) -> Member:
@@ -76,6 +83,7 @@ class Member:
             ),
             days=frozenset(d.date for d in signature.dates if d.granularity == "day"),
             thin=signature.thin,
+            roundup=any(c.decided_by in ROUNDUP_RULES for c in signature.counts),
             keys=frozenset(signature.keys),
             bands=frozenset(signature.text_bands),
         )
@@ -128,6 +136,7 @@ class Member:
                 "place_names": sorted(self.place_names),
                 "days": sorted(d.isoformat() for d in self.days),
                 "thin": self.thin,
+                "roundup": self.roundup,
                 "keys": sorted(self.keys),
                 "bands": sorted(self.bands),
             },
@@ -151,6 +160,7 @@ class Member:
             place_names=frozenset(doc.get("place_names", ())),
             days=frozenset(date.fromisoformat(d) for d in doc.get("days", ())),
             thin=bool(doc.get("thin", False)),
+            roundup=bool(doc.get("roundup", False)),
             keys=frozenset(doc.get("keys", ())),
             bands=frozenset(doc.get("bands", ())),
         )

@@ -146,3 +146,10 @@ def test_a_misspelt_weight_stops_the_worker_naming_the_file(tmp_path: Path) -> N
     (tmp_path / "matching.toml").write_text("[weights]\ntrems = 5.0\n")
     with pytest.raises(TableError, match=r"matching\.toml.*unknown matching weight.*trems"):
         build_matcher(Settings(tables_dir=tmp_path))
+
+
+def test_a_roundup_of_several_incidents_ties_less_to_any_one_of_them() -> None:
+    story = StoryProfile("st-1", (shooting("a"),))
+    roundup = replace(shooting("b", source="b.example"), roundup=True)
+    plain = shooting("c", source="b.example")
+    assert StoryMatcher().score(roundup, story) < StoryMatcher().score(plain, story)
