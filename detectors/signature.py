@@ -31,8 +31,8 @@ MAX_TITLE_CHARS = 500
 # Headline words say what the story is; they count this many times a body word.
 TITLE_WEIGHT = 3
 # Fewer words than this left after cleaning is a stub (a teaser, a tweet page, a captcha, an
-# empty scrape): nothing in it says what happened beyond the headline.
-THIN_WORDS = 25
+# empty scrape), unless they say where and when or how many.
+THIN_WORDS = 12
 _TERM_STOP = FUNCTION_WORDS | frozenset(
     """said says say told tell according would could should also like make made take taken
     year years month months week weeks day days time times people new report reported reports
@@ -126,10 +126,13 @@ class SignatureExtractor:
         lead_end = spans[min(1, len(spans) - 1)][1] if spans else 0
         # A stub: next to nothing left, or text that names no place, figure, date or
         # organisation of its own (a sign-up confirmation, a cookie wall, a follow button).
-        thin = _words(tokens) < THIN_WORDS or not (
+        body_counts = any(c.section != "title" for c in counts)
+        # A terse brief that says where and when or how many is news, however short.
+        brief = bool(entities.place_spans) and bool(dates or body_counts)
+        thin = (_words(tokens) < THIN_WORDS and not brief) or not (
             entities.place_spans
             or dates
-            or any(c.section != "title" for c in counts)
+            or body_counts
             or self._bodies_named(entities.actors, title_tokens)
         )
 

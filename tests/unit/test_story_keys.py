@@ -173,5 +173,8 @@ def test_a_page_with_no_event_content_is_thin_and_a_report_is_not() -> None:
     stub = extractor.extract(page(confirm))
     assert stub.thin and stub.keys == [] and stub.text_bands == []
     assert extractor.extract(page("Watch the video.")).thin
+    # Short is not thin when it says where and when: a terse brief is news.
+    assert not extractor.extract(page("Two men were shot in Dayton on Friday, police said.")).thin
+    assert extractor.extract(page("Police investigate a shooting in Dayton.")).thin
     report = extractor.extract(page(REPORT.replace("late Friday", "late Friday in Dayton")))
     assert not report.thin and report.text_bands
