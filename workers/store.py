@@ -415,9 +415,9 @@ class StoryStore:
                 for key in sorted(member.keys):
                     index = self._memory(key)
                     pipe.zadd(index, {story_id: ts}, gt=True)
-                    # Bounded: events older than the horizon go, and only the latest stories
-                    # per key stay (more than a handful means the key identifies nothing).
-                    pipe.zremrangebyscore(index, "-inf", ts - self._memory_ttl)
+                    # Bounded: only the latest stories per key stay (more than a handful means
+                    # the key identifies nothing), and an idle key expires; reads skip entries
+                    # older than the horizon by their event time.
                     pipe.zremrangebyrank(index, 0, -(4 * self._memory_postings) - 1)
                     pipe.expire(index, self._memory_ttl)
                 # The card keeps the story's earliest members (a sorted set by event time:
