@@ -5,10 +5,12 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
+    AwareDatetime,
     BeforeValidator,
     Field,
     SecretStr,
@@ -131,6 +133,41 @@ class Settings(BaseSettings):
 
     # Input limits.
     max_article_bytes: int = Field(default=1_000_000, ge=1)
+
+    # Failure handling (issue 12): every input ends as one signature or one dead letter.
+    max_message_bytes: int = Field(
+        default=1_000_000,
+        gt=65_536,
+        description="The producer's max request size; dead letters and signatures are built "
+        "to fit under it (a dead letter then carries a prefix, the length and the SHA-256).",
+    )
+    max_sentence_chars: int = Field(
+        default=500, ge=40, description="A figure's sentence is clipped to this around it."
+    )
+    published_at_floor: AwareDatetime = Field(
+        default=datetime(1970, 1, 1, tzinfo=UTC),
+        description="Older published_at is dead-lettered as published_at_out_of_range.",
+    )
+    published_at_max_skew_hours: float = Field(
+        default=24.0,
+        ge=0.0,
+        description="published_at further ahead of the worker's clock is out of range.",
+    )
+    max_consecutive_internal_errors: int = Field(
+        default=5,
+        ge=0,
+        description="After this many processing failures in a row the worker stops consuming "
+        "and reports not ready (a bad deploy must not dead-letter the stream); 0: never.",
+    )
+    state_attempts: int = Field(
+        default=3, ge=1, description="Tries of a failing story update before state_failed."
+    )
+    retry_max_backoff_s: float = Field(default=5.0, gt=0.0)
+    alert_lease_s: float = Field(
+        default=10.0,
+        gt=0.0,
+        description="How long a worker's pending mark on an alert excludes other workers.",
+    )
 
     # Detection thresholds (defaults are justified in README.md).
     emerging_min_sources: int = Field(default=3, ge=1)

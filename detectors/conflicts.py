@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from detectors.figures import NATIONWIDE
-from detectors.story import Claim, Finding, Member, StorySnapshot, stable_id
+from detectors.story import (
+    Claim,
+    Finding,
+    Member,
+    StorySnapshot,
+    earliest,
+    evidence_key,
+    stable_id,
+)
 from topics import Alert, ClaimEvidence
 from topics.alerts import AlertKind, Severity
 
@@ -207,6 +215,7 @@ def figure_finding(
     severity: Severity,
     summary: str,
     claims: list[Claim],
+    evidence: str = "",
 ) -> Finding:
     """A figure alert with its evidence; it supersedes the last alert sent on the same figure."""
     topic = topic_of(kind, key)
@@ -223,7 +232,7 @@ def figure_finding(
         claims=[evidence_of(c) for c in claims],
         supersedes=previous if previous != alert_id else None,
     )
-    return Finding(alert=alert, topic=topic)
+    return Finding(alert=alert, topic=topic, evidence=evidence)
 
 
 def topic_of(kind: str, key: FigureKey) -> str:
@@ -355,8 +364,14 @@ class FigureConflictDetector:
         if not conflicting:
             return None
         topic = topic_of(KIND, key)
-        alert_id = stable_id("al", KIND, story.story_id, topic, sorted(pairs, key=str))
         involved = [c for c in claims if c.claim_id in conflicting]
+        values = sorted(pairs, key=str)
+        # Anchored on the earliest claim of each value, not on the story: ids survive merges.
+        anchors = sorted(
+            earliest(c for c in involved if interval(c) == iv)
+            for iv in {interval(c) for c in involved}
+        )
+        alert_id = stable_id("al", KIND, topic, values, anchors)
         positions = sorted(
             {(c.count.text, fmt(c.count.low), fmt(c.count.high), c.source) for c in involved}
         )
@@ -370,6 +385,7 @@ class FigureConflictDetector:
             severity="warning",
             summary=f"{head} on {describe(key, involved)}: {said}",
             claims=involved,
+            evidence=evidence_key(KIND, topic, values),
         )
 
 
@@ -397,9 +413,9 @@ class FigureUpdateDetector:
             old, new = max(
                 rises, key=lambda p: (p[1].published_at, p[1].claim_id, p[0].published_at)
             )
-            alert_id = stable_id(
-                "al", UPDATED, story.story_id, topic_of(UPDATED, key), interval(new)
-            )
+            topic = topic_of(UPDATED, key)
+            anchor = earliest(c for c in claims if interval(c) == interval(new))
+            alert_id = stable_id("al", UPDATED, topic, interval(new), anchor)
             summary = (
                 f'Figure updated: {describe(key, [old, new])} now "{new.count.text}" '
                 f'({new.source}), was "{old.count.text}" ({old.source})'
@@ -412,6 +428,7 @@ class FigureUpdateDetector:
                 severity="info",
                 summary=summary,
                 claims=[old, new],
+                evidence=evidence_key(UPDATED, topic, interval(new)),
             )
             findings.append(finding)
         return findings

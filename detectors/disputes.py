@@ -17,7 +17,7 @@ from detectors.conflicts import (
     same_thing,
     topic_of,
 )
-from detectors.story import Claim, Finding, StorySnapshot, stable_id
+from detectors.story import Claim, Finding, StorySnapshot, earliest, evidence_key, stable_id
 
 KIND: Final = "figures.disputed"
 
@@ -95,7 +95,9 @@ class FigureDisputeDetector:
                 },
                 key=str,
             )
-            alert_id = stable_id("al", KIND, story.story_id, topic_of(KIND, key), positions)
+            topic = topic_of(KIND, key)
+            anchor = earliest(disputing.values())
+            alert_id = stable_id("al", KIND, topic, positions, anchor)
             said = "; ".join(
                 dict.fromkeys(
                     f'{c.count.claimant} says "{c.count.text}"'
@@ -110,6 +112,7 @@ class FigureDisputeDetector:
                 severity="info",
                 summary=f"Disputed figure, {describe(key, involved)}: {said}",
                 claims=involved,
+                evidence=evidence_key(KIND, topic, positions),
             )
             findings.append(finding)
         return findings

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from detectors.story import Finding, Member, StorySnapshot, stable_id
+from detectors.story import Finding, Member, StorySnapshot, evidence_key, stable_id
 from topics import Alert, ArticleRef
 
 KIND: Final = "story.emerging"
@@ -103,8 +103,10 @@ class EmergingStoryDetector:
         span = refs[-1].published_at - refs[0].published_at
         hours = span.total_seconds() / 3600
         word = "Emerging" if kind == KIND else "Escalating"
+        # A story emerges (and escalates) once: the evidence key is the kind alone, carried
+        # over when stories merge. The id names the articles it emerged with, not the story.
         alert = Alert(
-            id=stable_id("al", kind, story_id),
+            id=stable_id("al", kind, [r.article_id for r in refs]),
             kind=KIND if kind == KIND else ESCALATING,
             story_id=story_id,
             severity="info" if kind == KIND else "warning",
@@ -113,7 +115,7 @@ class EmergingStoryDetector:
             sources=[r.source for r in refs],
             articles=refs,
         )
-        return Finding(alert=alert, topic=kind)
+        return Finding(alert=alert, topic=kind, evidence=evidence_key(kind))
 
 
 def _ordered(story: StorySnapshot) -> list[Member]:

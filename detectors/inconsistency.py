@@ -16,7 +16,7 @@ from detectors.conflicts import (
     same_claimant,
     same_thing,
 )
-from detectors.story import Claim, Finding, StorySnapshot, stable_id
+from detectors.story import Claim, Finding, StorySnapshot, evidence_key, stable_id
 from topics import Alert
 
 KIND: Final = "figures.inconsistent"
@@ -73,7 +73,7 @@ class FigureInconsistencyDetector:
                 if total <= high(whole):
                     continue
                 finding = self._finding(story, whole, parts, total)
-                findings.setdefault(finding.alert.id, finding)
+                findings.setdefault(finding.key, finding)
         return list(findings.values())
 
     def _finding(
@@ -81,8 +81,9 @@ class FigureInconsistencyDetector:
     ) -> Finding:
         # Keyed on the figures, not the article: outlets repeating the same sums send nothing new.
         values = (whole.count.thing_key, interval(whole), sorted(interval(p) for p in parts))
-        alert_id = stable_id("al", KIND, story.story_id, values)
-        topic = f"{KIND}|{alert_id}"
+        evidence = evidence_key(KIND, values)
+        alert_id = stable_id("al", KIND, values, whole.claim_id)
+        topic = f"{KIND}|{evidence}"
         breakdown = " + ".join(f'"{p.count.text}"' for p in parts)
         thing = whole.count.thing or whole.count.thing_key or "items"
         alert = Alert(
@@ -99,4 +100,4 @@ class FigureInconsistencyDetector:
             figure=f"{thing} {whole.count.action or ''}".strip(),
             claims=[evidence_of(whole), *(evidence_of(p) for p in parts)],
         )
-        return Finding(alert=alert, topic=topic)
+        return Finding(alert=alert, topic=topic, evidence=evidence)

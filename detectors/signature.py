@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+from bisect import bisect_right
 from collections import Counter
 from operator import itemgetter
 
@@ -15,9 +15,7 @@ from detectors.keys import event_keys
 from detectors.lexicon import Lexicon
 from detectors.neardup import text_bands
 from topics.articles import Article
-from topics.signatures import Actor, Signature
-
-log = logging.getLogger(__name__)
+from topics.signatures import Actor, Count, Signature
 
 Token = tuple[str, int, int]
 
@@ -28,6 +26,9 @@ MAX_ANALYSED_CHARS = 24_000
 # Raw text beyond this (furniture included) is never looked at.
 MAX_RAW_CHARS = 60_000
 MAX_TITLE_CHARS = 500
+# A figure's sentence is clipped to this many characters around the figure: text without full
+# stops would otherwise put 24,000 characters in each of 100 figures (a 2 MB signature).
+DEFAULT_MAX_SENTENCE_CHARS = 500
 # Headline words say what the story is; they count this many times a body word.
 TITLE_WEIGHT = 3
 # Fewer words than this left after cleaning is a stub (a teaser, a tweet page, a captcha, an
@@ -51,12 +52,19 @@ _WORD = itemgetter(0)
 
 
 class SignatureExtractor:
-    """Builds one article's Signature; deterministic, pure, and never raises on any text."""
+    """Builds one article's Signature; deterministic and pure.
 
-    def __init__(self, lexicon: Lexicon) -> None:
+    It does not catch its own errors: a bug raises, and the worker turns it into an
+    `extraction_failed` dead letter with a metric and a log line, never an empty signature.
+    """
+
+    def __init__(
+        self, lexicon: Lexicon, *, max_sentence_chars: int = DEFAULT_MAX_SENTENCE_CHARS
+    ) -> None:
         self._lexicon = lexicon
         self._entities = EntityFinder(lexicon)
         self._figures = FigureFinder(lexicon)
+        self._max_sentence = max(40, max_sentence_chars)
 
     def extract(
         self,
@@ -68,27 +76,13 @@ class SignatureExtractor:
         paragraphs this source repeats (the worker's per-source memory), removed first.
         `trace` receives every number looked at and what was decided about it, then two
         entries with start -1 carrying the cleaned title and text its offsets are into."""
-        try:
-            return self._extract(article, known_furniture, trace)
-        except Exception:
-            # A bug on one odd article must not stop the stream: log it, emit a bare signature.
-            log.exception("signature extraction failed for article %s", article.id)
-            return Signature(
-                article_id=article.id,
-                source=article.source,
-                published_at=article.published_at,
-                title=article.title,
-                event_date=article.published_at.date(),
-            )
-
-    def _extract(
-        self, article: Article, known_furniture: frozenset[str], trace: list[Mention] | None
-    ) -> Signature:
         raw = article.text
+        truncated = False
         if len(raw) > MAX_RAW_CHARS:
             # Cleaning is linear but not free: a megabyte of junk is cut before it starts.
             cut = raw.rfind("\n", MAX_RAW_CHARS // 2, MAX_RAW_CHARS)
             raw = raw[: cut if cut > 0 else MAX_RAW_CHARS]
+            truncated = True
         dropped = len(article.text) - len(raw)
         if known_furniture:
             raw, learned = furniture.clean(raw, known_furniture)
@@ -100,6 +94,7 @@ class SignatureExtractor:
         if len(text) > MAX_ANALYSED_CHARS:
             cut = text.rfind(" ", MAX_ANALYSED_CHARS - 200, MAX_ANALYSED_CHARS)
             text = text[: cut if cut > 0 else MAX_ANALYSED_CHARS]
+            truncated = True
         title = " ".join(normalise(article.title[:MAX_TITLE_CHARS]).split())
         spans = split_sentences(text)
         tokens = tokenize(text)
@@ -108,8 +103,13 @@ class SignatureExtractor:
 
         entities = self._entities.find(text, [toks for _, _, toks in sentences], title_tokens)
         place_spans = sorted(entities.place_spans)
-        counts = self._figures.find(
-            text, sentences, place_spans, title, title_tokens, trace, article.published_at.year
+        counts = _clip_sentences(
+            self._figures.find(
+                text, sentences, place_spans, title, title_tokens, trace, article.published_at.year
+            ),
+            spans,
+            len(title),
+            self._max_sentence,
         )
         if trace is not None:
             trace.append(Mention("title", -1, title, "not_count", "cleaned:title", None))
@@ -140,7 +140,7 @@ class SignatureExtractor:
             article_id=article.id,
             source=article.source,
             published_at=article.published_at,
-            title=article.title,
+            title=article.title[:MAX_TITLE_CHARS],
             actors=entities.actors,
             locations=entities.locations,
             counts=counts,
@@ -148,11 +148,12 @@ class SignatureExtractor:
             event_date=event_date(title_dates, dates, lead_end, published),
             terms=_terms(title_tokens, tokens),
             furniture_chars=removed,
+            analysed_chars=len(text),
+            truncated=truncated,
             thin=thin,
             keys=[] if thin else event_keys(entities.actors, entities.private, text),
             text_bands=[] if thin else text_bands(text),
         )
-
 
     def _bodies_named(self, actors: list[Actor], title_tokens: list[Token]) -> bool:
         """An organisation, country or government the text names beyond its headline's."""
@@ -160,6 +161,49 @@ class SignatureExtractor:
         if not bodies:
             return False
         return bool(bodies - {a.id for a in self._entities.find("", [], title_tokens).actors})
+
+
+def _clip_sentences(
+    counts: list[Count], spans: list[tuple[int, int]], title_chars: int, limit: int
+) -> list[Count]:
+    """Each count with its sentence's span, and the sentence clipped around the figure.
+
+    The clip keeps the figure and as much context on each side as fits (the words just
+    before and after a figure are what the detectors read), cut at spaces. A title's figure
+    has the (cleaned) title as its sentence, and its offsets count in the title.
+    """
+    starts = [start for start, _ in spans]
+    out = []
+    for count in counts:
+        if count.section == "title":
+            s_start, s_end = 0, title_chars
+        else:
+            at = bisect_right(starts, count.start) - 1
+            if at < 0:
+                out.append(count)
+                continue
+            s_start, s_end = spans[at]
+        sentence = count.sentence
+        if len(sentence) > limit:
+            offset = count.start - s_start  # the figure inside the sentence
+            width = len(count.text)
+            before = min(offset, max(0, (limit - width) // 2))
+            lo = offset - before
+            hi = min(len(sentence), lo + limit)
+            lo = max(0, min(lo, hi - limit))
+            if lo > 0:
+                space = sentence.find(" ", lo, offset)
+                lo = space + 1 if space >= 0 else lo
+            if hi < len(sentence):
+                space = sentence.rfind(" ", offset + width, hi)
+                hi = space if space >= 0 else hi
+            sentence = sentence[lo:hi]
+        out.append(
+            count.model_copy(
+                update={"sentence": sentence, "sentence_start": s_start, "sentence_end": s_end}
+            )
+        )
+    return out
 
 
 def _group(tokens: list[Token], spans: list[tuple[int, int]]) -> list[tuple[int, int, list[Token]]]:

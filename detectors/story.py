@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -272,10 +272,21 @@ class StorySnapshot:
 
 @dataclass(frozen=True)
 class Finding:
-    """An alert a detector wants sent, and the topic it updates (one figure, or the story)."""
+    """An alert a detector wants sent, and the topic it updates (one figure, or the story).
+
+    `evidence` says what the alert says, independent of which story holds it and of which
+    outlets repeated it (see `evidence_key`): the worker sends at most one alert per story and
+    evidence key, and a merge carries the absorbed story's keys into the survivor. Empty: the
+    alert id is the key.
+    """
 
     alert: Alert
     topic: str
+    evidence: str = ""
+
+    @property
+    def key(self) -> str:
+        return self.evidence or self.alert.id
 
 
 class StoryDetector(Protocol):
@@ -285,9 +296,24 @@ class StoryDetector(Protocol):
 
 
 def stable_id(prefix: str, *parts: Any) -> str:
-    """A short id that depends only on `parts`: same evidence, same id."""
+    """A short id that depends only on `parts`: same evidence, same id.
+
+    Alert ids take no story id: two stories that merge would otherwise name one alert twice.
+    They take what the alert is about (kind, figure, values) and the earliest claims or
+    articles that carry it, so the same values in two unrelated stories get different ids.
+    """
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
     return f"{prefix}-{digest[:20]}"
+
+
+def evidence_key(*parts: Any) -> str:
+    """The key of what an alert says (kind, figure, values), whoever repeated it, in any story."""
+    return stable_id("ev", *parts)
+
+
+def earliest(claims: Iterable[Claim]) -> str:
+    """The claim id of the earliest claim (event time, then id): an alert id's anchor."""
+    return min((c.published_at, c.claim_id) for c in claims)[1]
 
 
 def new_story_id(article_id: str) -> str:

@@ -9,10 +9,22 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from topics.deadletters import IngestReason
+
 ARTICLES = "articles"
 SCHEMA_VERSION = 1
 # One article is a news story, not a book: anything larger is a producer bug.
 DEFAULT_MAX_BYTES = 1_000_000
+# An article is a flat object; nesting deeper than this is not one of ours (and deep enough
+# nesting would otherwise end in a RecursionError that depends on the caller's stack).
+MAX_JSON_DEPTH = 64
+# Years outside these (as written) are refused even when the caller sets no tighter range, so
+# no date arithmetic downstream (windows, "next year", a week before) can leave datetime's
+# years 1..9999. The schema's pattern says the same; the worker adds its configured floor and
+# clock skew on top.
+EARLIEST_YEAR, LATEST_YEAR = 1000, 8999
+# How much of a bad value an error message quotes.
+_QUOTE_CHARS = 80
 
 # Whitespace-only is empty: the worker strips, so the schema asks for one non-space character.
 _NOT_BLANK = Field(json_schema_extra={"pattern": r"\S"})
@@ -30,6 +42,8 @@ PUBLISHED_AT_PATTERN = (
     r"([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?$"
 )
 _PUBLISHED_AT = re.compile(PUBLISHED_AT_PATTERN)
+# What the article schema asks of published_at: the same, in years EARLIEST..LATEST_YEAR.
+PUBLISHED_AT_SCHEMA_PATTERN = r"^(?=(?:1[0-9]{3}|[2-8][0-9]{3})-)" + PUBLISHED_AT_PATTERN[1:]
 
 
 class Article(BaseModel):
@@ -52,7 +66,7 @@ class Article(BaseModel):
 class InvalidArticle(ValueError):
     """Raw bytes that are not a valid article; `reason` is a short stable code for metrics."""
 
-    def __init__(self, reason: str, detail: str) -> None:
+    def __init__(self, reason: IngestReason, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
@@ -99,14 +113,66 @@ def _normalise_published_at(doc: dict[str, Any]) -> None:
     try:
         parsed = parse_published_at(value)
     except ValueError as exc:
-        raise InvalidArticle("invalid_published_at", f"published_at {value!r} {exc}") from exc
+        raise InvalidArticle("invalid_published_at", f"published_at {_quote(value)} {exc}") from exc
+    except OverflowError as exc:
+        # A leap second or an offset at the very ends of datetime's years 1..9999.
+        raise InvalidArticle(
+            "published_at_out_of_range", f"published_at {_quote(value)} is out of range"
+        ) from exc
     doc["published_at"] = parsed.isoformat()
 
 
-def _reason_for(error: ValidationError) -> tuple[str, str]:
+def _quote(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= _QUOTE_CHARS else text[: _QUOTE_CHARS - 1] + "…"
+
+
+def _too_deep(doc: object, limit: int) -> bool:
+    """Whether any value nests deeper than `limit` (iterative: no recursion on hostile input)."""
+    stack: list[tuple[object, int]] = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _loads(text: str) -> Any:
+    """json.loads with every failure named: the C decoder raises three kinds of error."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidArticle(
+            "not_json", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from exc
+    except RecursionError as exc:
+        raise InvalidArticle("too_deep", f"JSON nested deeper than {MAX_JSON_DEPTH}") from exc
+    except ValueError as exc:
+        # Python refuses integers of more than sys.get_int_max_str_digits() digits (4,300).
+        raise InvalidArticle("number_too_large", f"a JSON number is too long: {exc}") from exc
+    if _too_deep(doc, MAX_JSON_DEPTH):
+        raise InvalidArticle("too_deep", f"JSON nested deeper than {MAX_JSON_DEPTH}")
+    return doc
+
+
+_FIELDS = ("schema_version", *(name for name in Article.model_fields if name != "schema_version"))
+
+
+def _reason_for(error: ValidationError) -> tuple[IngestReason, str]:
     first = error.errors()[0]
     field = ".".join(str(part) for part in first["loc"]) or "article"
     kind = first["type"]
+    if kind == "json_invalid":
+        # What json.loads accepts and pydantic's parser does not: an escaped lone surrogate
+        # ("\\ud800"), which is no Unicode character and cannot be encoded as UTF-8 again.
+        return "invalid_unicode", f"not valid Unicode text: {first['msg']}"
     if kind == "missing":
         return "missing_field", f"field {field!r} is required"
     if kind == "string_too_short":
@@ -120,35 +186,60 @@ def _reason_for(error: ValidationError) -> tuple[str, str]:
     return "invalid", f"field {field!r}: {first['msg']}"
 
 
-def parse_article(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
-    """Decode and validate one message value, raising InvalidArticle with a stable reason."""
+def parse_article(
+    raw: bytes,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    not_before: datetime | None = None,
+    not_after: datetime | None = None,
+) -> Article:
+    """Decode and validate one message value, raising InvalidArticle with a stable reason.
+
+    Returns an Article or raises InvalidArticle, whatever the bytes: every way the input can
+    be wrong has a named reason (tests/unit/test_articles_contract.py checks that property).
+    `published_at` must be written in years 1000..8999 and lie in [not_before, not_after].
+    """
     if len(raw) > max_bytes:
         raise InvalidArticle("too_large", f"{len(raw)} bytes is over the {max_bytes}-byte limit")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidArticle("invalid_utf8", f"not UTF-8 at byte {exc.start}") from exc
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidArticle(
-            "not_json", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from exc
+    doc = _loads(text)
     if not isinstance(doc, dict):
         raise InvalidArticle("not_an_object", f"expected a JSON object, got {type(doc).__name__}")
     version = doc.get("schema_version", SCHEMA_VERSION)
     if version != SCHEMA_VERSION:
         raise InvalidArticle(
             "unsupported_schema_version",
-            f"schema_version {version!r}; this worker reads {SCHEMA_VERSION}",
+            f"schema_version {_quote(version)}; this worker reads {SCHEMA_VERSION}",
         )
     if isinstance(version, float):
         doc["schema_version"] = SCHEMA_VERSION  # JSON has one number type: 1.0 is 1
 
     _normalise_published_at(doc)
+    # Only the fields we read are validated (and re-encoded): what else a producer sends is
+    # ignored, however large or nested.
+    fields = {name: doc[name] for name in _FIELDS if name in doc}
     try:
         # Round-trip through JSON so strict mode parses the date-time string as JSON would.
-        return Article.model_validate_json(json.dumps(doc), strict=True)
+        article = Article.model_validate_json(json.dumps(fields), strict=True)
     except ValidationError as exc:
         reason, detail = _reason_for(exc)
         raise InvalidArticle(reason, detail) from exc
+    when = article.published_at
+    if not EARLIEST_YEAR <= when.year <= LATEST_YEAR:
+        raise InvalidArticle(
+            "published_at_out_of_range",
+            f"published_at {when.isoformat()} is outside years {EARLIEST_YEAR}..{LATEST_YEAR}",
+        )
+    if (not_before is not None and when < not_before) or (
+        not_after is not None and when > not_after
+    ):
+        raise InvalidArticle(
+            "published_at_out_of_range",
+            f"published_at {when.isoformat()} is outside "
+            f"{not_before.isoformat() if not_before else '…'} .. "
+            f"{not_after.isoformat() if not_after else '…'}",
+        )
+    return article

@@ -15,7 +15,7 @@ from pydantic.json_schema import JsonSchemaMode
 
 from topics.alerts import SCHEMA_VERSION as ALERT_VERSION
 from topics.alerts import Alert
-from topics.articles import PUBLISHED_AT_PATTERN, Article
+from topics.articles import PUBLISHED_AT_SCHEMA_PATTERN, Article
 from topics.articles import SCHEMA_VERSION as ARTICLE_VERSION
 from topics.deadletters import REASONS, DeadLetter
 from topics.deadletters import SCHEMA_VERSION as DEADLETTER_VERSION
@@ -59,7 +59,7 @@ def schema_for(name: str) -> dict[str, Any]:
         # most validators treat as an annotation unless told to assert formats.
         schema["properties"]["published_at"] = {
             "type": "string",
-            "pattern": PUBLISHED_AT_PATTERN,
+            "pattern": PUBLISHED_AT_SCHEMA_PATTERN,
             "anyOf": [{"format": "date-time"}, {"format": "date"}],
             "description": schema["properties"]["published_at"].get("description", ""),
             "title": "Published At",

@@ -102,6 +102,16 @@ class Count(_Record):
         description="For a breakdown (part, or an increment/subgroup continuing one): the index "
         "in this signature's counts of the total it breaks down.",
     )
+    # `sentence` is clipped around the figure to a bound (WIREWATCH_MAX_SENTENCE_CHARS), so a
+    # signature stays far below the message limit whatever the article's punctuation.
+    sentence_start: int | None = Field(
+        default=None, description="Offset of the whole sentence in the cleaned text."
+    )
+    sentence_end: int | None = Field(
+        default=None,
+        description="End offset of the whole sentence in the cleaned text; when it is more "
+        "than len(sentence) past sentence_start, `sentence` is a clipped part of it.",
+    )
 
 
 class DateMention(_Record):
@@ -130,6 +140,15 @@ class Signature(_Record):
     )
     terms: list[str] = Field(default_factory=list, description="Distinctive lower-case terms.")
     furniture_chars: int = Field(default=0, description="Characters of site furniture removed.")
+    analysed_chars: int | None = Field(
+        default=None,
+        description="Characters of cleaned text analysed; offsets above count in this text.",
+    )
+    truncated: bool = Field(
+        default=False,
+        description="True when the article went on past what was analysed (a bounded prefix "
+        "keeps extraction time bounded); its later figures and places are not in here.",
+    )
     # Added within schema 2 (defaults keep older records loading; no consumer must read them).
     thin: bool = Field(
         default=False,
@@ -141,11 +160,11 @@ class Signature(_Record):
         default_factory=list,
         description="Distinctive keys of the article's event, kept for weeks to join "
         "follow-ups: people named in full who are not officials ('person:jane-doe'), street "
-        "addresses ('addr:4800-block-madyson-ridge-dr'), named venues and businesses "
+        "addresses ('addr:4800-madyson-ridge-dr'), named venues and businesses "
         "('org:<slug>').",
     )
     text_bands: list[str] = Field(
         default_factory=list,
         description="MinHash LSH band keys of the cleaned text's word shingles: articles "
-        "sharing bands are near-duplicates (syndicated copies, light rewrites).",
+        "sharing bands are near-duplicates (syndicated copies, lightly edited copies).",
     )

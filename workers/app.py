@@ -13,9 +13,12 @@ from typing import Any
 
 import faust
 from aiohttp import web
+from aiokafka.errors import KafkaError, KafkaTimeoutError
 from prometheus_client.aiohttp import make_aiohttp_handler
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from config.settings import Settings
 from config.tables import TableError, load_tables
@@ -31,7 +34,8 @@ from topics import ALERTS, ARTICLES, DEADLETTERS, SIGNATURES, Alert, DeadLetter,
 from workers import faust_fixes
 from workers.lexicon_cache import load_lexicon
 from workers.metrics import Metrics, ThroughputSummary
-from workers.pipeline import ArticlePipeline, Inbound
+from workers.pipeline import ArticlePipeline, Inbound, SinkUnavailable
+from workers.policy import DlqLimit, RetryPolicy
 from workers.security import describe_security, faust_credentials, redis_options
 from workers.store import StoryStore
 
@@ -41,6 +45,10 @@ log = logging.getLogger(__name__)
 # frequent scrapes and probes do not each cost a metadata request.
 CHECK_TIMEOUT_S = 2.0
 BROKER_CHECK_TTL_S = 5.0
+# The broker answers but no longer has our topics (it lost its data): after this many checks
+# in a row, TOPIC_CHECK_INTERVAL_S apart, the worker exits non-zero for its supervisor.
+TOPIC_CHECK_INTERVAL_S = 5.0
+TOPIC_MISSES_TO_EXIT = 3
 
 
 def broker_urls(kafka_url: str) -> list[str]:
@@ -55,7 +63,11 @@ def bootstrap_servers(kafka_url: str) -> list[str]:
 
 
 class FaustSink:
-    """Publishes results through the app's producer and waits for the broker's ack."""
+    """Publishes results through the app's producer and waits for the broker's ack.
+
+    Errors the broker says will pass (a leader moving, a timeout, no connection) are raised
+    as SinkUnavailable, which the pipeline waits out; the rest are raised as they are.
+    """
 
     def __init__(self, signatures: Any, alerts: Any, deadletters: Any) -> None:
         self._signatures = signatures
@@ -63,14 +75,16 @@ class FaustSink:
         self._deadletters = deadletters
 
     async def signature(self, signature: Signature) -> None:
-        fut = await self._signatures.send(
-            key=signature.article_id.encode(), value=signature.model_dump_json().encode()
+        await _send(
+            self._signatures,
+            key=signature.article_id.encode(),
+            value=signature.model_dump_json().encode(),
         )
-        await fut
 
     async def alert(self, alert: Alert) -> None:
         # Keyed by story: one story's alerts stay in order on one partition.
-        fut = await self._alerts.send(
+        await _send(
+            self._alerts,
             key=alert.story_id.encode(),
             value=alert.model_dump_json().encode(),
             headers={
@@ -78,15 +92,24 @@ class FaustSink:
                 "wirewatch-kind": alert.kind.encode(),
             },
         )
-        await fut
 
     async def deadletter(self, letter: DeadLetter, key: bytes | None) -> None:
-        fut = await self._deadletters.send(
+        await _send(
+            self._deadletters,
             key=key,
             value=letter.model_dump_json().encode(),
             headers={"wirewatch-reason": letter.reason.encode()},
         )
+
+
+async def _send(topic: Any, **record: Any) -> None:
+    try:
+        fut = await topic.send(**record)
         await fut
+    except KafkaError as exc:
+        if exc.retriable or isinstance(exc, KafkaTimeoutError):
+            raise SinkUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        raise
 
 
 @dataclass
@@ -109,10 +132,16 @@ class Worker:
     store: StoryStore
     pipeline: ArticlePipeline | None = None
     broker_check: BrokerCheck = field(default_factory=BrokerCheck)
+    # Topics the broker said it does not have, at the last check, and for how many in a row.
+    missing_topics: tuple[str, ...] = ()
+    topic_misses: int = 0
 
 
 def build_extractor(settings: Settings) -> SignatureExtractor:
-    return SignatureExtractor(load_lexicon(settings.tables_dir, settings.lexicon_cache_path))
+    return SignatureExtractor(
+        load_lexicon(settings.tables_dir, settings.lexicon_cache_path),
+        max_sentence_chars=settings.max_sentence_chars,
+    )
 
 
 # Figure alerts, in the order their findings are sent for one article.
@@ -174,6 +203,8 @@ def create_app(
         broker_heartbeat_interval=settings.heartbeat_interval_s,
         processing_guarantee=settings.processing_guarantee,
         producer_acks=-1,
+        # The limit dead letters and signatures are built to fit under (settings).
+        producer_max_request_size=settings.max_message_bytes,
         broker_credentials=faust_credentials(settings),
     )
     articles = app.topic(settings.topic(ARTICLES), key_serializer="raw", value_serializer="raw")
@@ -213,10 +244,30 @@ def create_app(
         ),
         figures=FIGURE_DETECTORS,
         max_article_bytes=settings.max_article_bytes,
+        max_message_bytes=settings.max_message_bytes,
         story_window=timedelta(hours=settings.story_window_hours),
         memory=build_memory(settings),
+        published_at_floor=settings.published_at_floor,
+        published_at_max_skew=timedelta(hours=settings.published_at_max_skew_hours),
+        state_retry=RetryPolicy(
+            "story update",
+            (RedisError, ValueError, KeyError),
+            attempts=settings.state_attempts,
+            max_backoff_s=settings.retry_max_backoff_s,
+        ),
+        redis_retry=RetryPolicy(
+            "redis",
+            (RedisConnectionError, RedisTimeoutError),
+            max_backoff_s=settings.retry_max_backoff_s,
+        ),
+        sink_retry=RetryPolicy(
+            "publish", (SinkUnavailable,), max_backoff_s=settings.retry_max_backoff_s
+        ),
+        dlq_limit=DlqLimit(settings.max_consecutive_internal_errors),
+        alert_lease=timedelta(seconds=settings.alert_lease_s),
     )
     worker.pipeline = pipeline
+    setattr(app, faust_fixes.REFETCH_HOOK, metrics.records_refetched.inc)
 
     @app.task
     async def start_up() -> None:
@@ -229,9 +280,10 @@ def create_app(
         async for event in stream.events():
             message = event.message
             headers = message.headers or []
-            # The pipeline never raises (it dead-letters); an exception escaping here would
-            # make faust restart the agent and skip the message, so it is the pipeline's job.
-            await pipeline.handle(
+            # The pipeline never raises: every message ends as a signature or a dead letter,
+            # or the pipeline parks (halted) without returning. An exception escaping here
+            # would make faust restart the agent past the message, losing it.
+            outcome = await pipeline.handle(
                 Inbound(
                     value=message.value,
                     key=message.key,
@@ -241,6 +293,11 @@ def create_app(
                     offset=message.offset,
                 )
             )
+            if outcome == "failed":
+                # Commit now: redelivered after a crash, a message that failed in processing
+                # could succeed and end with a second outcome.
+                await stream.ack(event)
+                await app.consumer.commit()
             _observe_lag(worker, message.tp, message.offset)
 
     async def forget_revoked_lag(_app: Any, *args: Any, signal: Any, **_kwargs: Any) -> None:
@@ -269,6 +326,29 @@ def create_app(
             except RedisError as exc:
                 log.warning("story gauges not refreshed: %s", exc)
 
+    @app.timer(interval=TOPIC_CHECK_INTERVAL_S)
+    async def watch_topics() -> None:
+        # A broker that lost its data answers metadata without our topics; the consumer then
+        # fails every commit and, once they are recreated, may skip offsets. Say so, and exit
+        # for the supervisor, which restarts us against the recreated topics.
+        missing = await _missing_topics(worker, (articles, signatures, alerts, deadletters))
+        if missing is None:
+            return  # no answer: the broker check reports that
+        worker.missing_topics = missing
+        worker.topic_misses = worker.topic_misses + 1 if missing else 0
+        worker.metrics.broker_topics_missing.set(len(missing))
+        if not missing:
+            return
+        log.error("the broker has no topic(s) %s (check %d of %d)",
+                  ", ".join(missing), worker.topic_misses, TOPIC_MISSES_TO_EXIT)  # fmt: skip
+        if worker.topic_misses >= TOPIC_MISSES_TO_EXIT:
+            log.critical(
+                "the broker lost topic(s) %s: exiting so the worker restarts against the "
+                "recreated topics (`wirewatch create-topics`); see docs/runbook.md",
+                ", ".join(missing),
+            )
+            await worker.app.crash(BrokerLostTopics(missing))
+
     @app.timer(interval=10.0)
     async def refresh_lag() -> None:
         # Per-message updates miss a stalled worker; refresh from the fetcher's view too.
@@ -285,6 +365,29 @@ def create_app(
         worker.metrics.retain_lag((tp.topic, tp.partition) for tp in mine)
 
     return worker
+
+
+class BrokerLostTopics(RuntimeError):
+    """The broker answers but does not have the worker's topics any more."""
+
+    def __init__(self, missing: tuple[str, ...]) -> None:
+        super().__init__(f"the broker lost topic(s): {', '.join(missing)}")
+        self.missing = missing
+
+
+async def _missing_topics(worker: Worker, topics: tuple[Any, ...]) -> tuple[str, ...] | None:
+    """Our topics the broker's metadata lacks; None when the broker did not answer."""
+    client = _producer_client(worker.app)
+    if client is None:
+        return None
+    try:
+        metadata = await asyncio.wait_for(client.fetch_all_metadata(), CHECK_TIMEOUT_S)
+    except Exception:
+        return None
+    if not metadata.brokers():
+        return None
+    known = set(metadata.topics())
+    return tuple(sorted(name for t in topics if (name := t.get_topic_name()) not in known))
 
 
 def _observe_lag(worker: Worker, tp: Any, offset: int) -> None:
@@ -305,10 +408,12 @@ class Readiness:
     broker: bool
     assignment: bool
     errors: dict[str, str]
+    # False once the pipeline stopped consuming (DlqLimit, or no way to dead-letter).
+    consuming: bool = True
 
     @property
     def ready(self) -> bool:
-        return self.redis and self.broker and self.assignment
+        return self.redis and self.broker and self.assignment and self.consuming
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -316,6 +421,7 @@ class Readiness:
             "redis": self.redis,
             "broker": self.broker,
             "assignment": self.assignment,
+            "consuming": self.consuming,
             "errors": self.errors,
         }
 
@@ -328,6 +434,12 @@ async def readiness(worker: Worker) -> Readiness:
         errors["redis"] = redis_ok[1]
     if not broker_ok:
         errors["broker"] = worker.broker_check.error or "unreachable"
+    elif worker.missing_topics:
+        broker_ok = False
+        errors["broker"] = f"the broker has no topic(s) {', '.join(worker.missing_topics)}"
+    halted = worker.pipeline.halted if worker.pipeline is not None else None
+    if halted:
+        errors["consuming"] = f"stopped consuming: {halted}"
     try:
         assigned = bool(worker.app.consumer.assignment())
     except Exception as exc:
@@ -340,7 +452,13 @@ async def readiness(worker: Worker) -> Readiness:
             # Until faust has sought and resumed its partitions, it is not consuming them.
             assigned = False
             errors["assignment"] = "rebalancing: partitions are being reassigned"
-    result = Readiness(redis=redis_ok[0], broker=broker_ok, assignment=assigned, errors=errors)
+    result = Readiness(
+        redis=redis_ok[0],
+        broker=broker_ok,
+        assignment=assigned,
+        errors=errors,
+        consuming=not halted,
+    )
     worker.metrics.up.set(1 if result.ready else 0)
     return result
 

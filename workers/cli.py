@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -221,8 +221,14 @@ def _read_lines(path: Path, *, source: str | None, published_at: str | None) -> 
             doc = json.loads(data)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise CliError(f"{path}: not JSON: {exc}") from exc
-        docs = doc if isinstance(doc, list) else [doc]
-        return [Line(f"{path}[{i}]", json.dumps(d).encode()) for i, d in enumerate(docs)]
+        if not isinstance(doc, list):
+            # One article: its bytes as written. Re-encoding with ASCII escapes made a valid
+            # 990 KB UTF-8 article three times larger than the size limit.
+            return [Line(str(path), data.strip())]
+        return [
+            Line(f"{path}[{i}]", json.dumps(d, ensure_ascii=False).encode())
+            for i, d in enumerate(doc)
+        ]
     # Plain text: the first non-empty line is the title, the rest the text.
     try:
         text = data.decode("utf-8")
@@ -243,13 +249,23 @@ def _read_lines(path: Path, *, source: str | None, published_at: str | None) -> 
     return [Line(f"{path}:1", json.dumps(article, ensure_ascii=False).encode())]
 
 
+def _parse(line: Line, settings: Settings) -> Article:
+    """The worker's own checks, with this machine's clock for the published_at range."""
+    return parse_article(
+        line.raw,
+        max_bytes=settings.max_article_bytes,
+        not_before=settings.published_at_floor,
+        not_after=datetime.now(UTC) + timedelta(hours=settings.published_at_max_skew_hours),
+    )
+
+
 def _validate(
-    lines: Sequence[Line], max_bytes: int
+    lines: Sequence[Line], settings: Settings
 ) -> tuple[list[tuple[Line, Article]], list[str]]:
     good, errors = [], []
     for line in lines:
         try:
-            good.append((line, parse_article(line.raw, max_bytes=max_bytes)))
+            good.append((line, _parse(line, settings)))
         except InvalidArticle as exc:
             errors.append(f"{line.where}: {exc.reason}: {exc.detail}")
     return good, errors
@@ -275,7 +291,7 @@ def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
     lines: list[Line] = []
     for path in args.paths:
         lines += _read_lines(Path(path), source=args.source, published_at=args.published_at)
-    good, errors = _validate(lines, settings.max_article_bytes)
+    good, errors = _validate(lines, settings)
     if errors:
         for error in errors:
             print(f"wirewatch publish: {error}", file=sys.stderr)
@@ -305,12 +321,12 @@ def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
 
 
 # -- replay --------------------------------------------------------------------------------------
-def _order(lines: Sequence[Line], max_bytes: int) -> list[Line]:
+def _order(lines: Sequence[Line], settings: Settings) -> list[Line]:
     """Valid articles in published_at order; invalid ones after them, to be dead-lettered."""
     keyed, bad = [], []
     for index, line in enumerate(lines):
         try:
-            article = parse_article(line.raw, max_bytes=max_bytes)
+            article = _parse(line, settings)
         except InvalidArticle:
             bad.append(line)
             continue
@@ -323,7 +339,7 @@ def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
     lines: list[Line] = []
     for path in args.paths:
         lines += _read_lines(Path(path), source=args.source, published_at=args.published_at)
-    ordered = _order(lines, settings.max_article_bytes)
+    ordered = _order(lines, settings)
     if not ordered:
         raise CliError("nothing to replay")
     _check_services(settings, kafka=True, redis=True)
@@ -535,13 +551,24 @@ def cmd_extract(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     lines = _read_lines(path, source=args.source or "local", published_at=published_at)
-    good, errors = _validate(lines, settings.max_article_bytes)
+    good, errors = _validate(lines, settings)
     for error in errors:
         print(f"wirewatch extract: {error}", file=sys.stderr)
     extractor = build_extractor(settings)
     indent = 2 if len(lines) == 1 else None
-    for _line, article in good:
-        print(extractor.extract(article).model_dump_json(indent=indent))
+    failed = 0
+    for line, article in good:
+        try:
+            signature = extractor.extract(article)
+        except Exception:
+            # A bug in extraction (the worker dead-letters it as extraction_failed): say which
+            # article, with the traceback for the bug report, and go on with the others.
+            log.exception("%s: extraction failed for article %r", line.where, article.id)
+            failed += 1
+            continue
+        print(signature.model_dump_json(indent=indent))
+    if failed:
+        return EXIT_FAILED
     return EXIT_USAGE if errors else 0
 
 
@@ -665,7 +692,10 @@ def render_status(url: str, ready: dict[str, object], metrics_text: str | None, 
     errors = ready.get("errors") if isinstance(ready.get("errors"), dict) else {}
     assert isinstance(errors, dict)
     rows = [f"wirewatch worker at {url}: {verdict}"]
-    for check in ("broker", "redis", "assignment"):
+    # `consuming` (false once the worker stopped on repeated failures) is absent from older
+    # workers' answers.
+    checks = ("broker", "redis", "assignment", *(("consuming",) if "consuming" in ready else ()))
+    for check in checks:
         state = "ok" if ready.get(check) else f"FAIL  {errors.get(check, '')}".rstrip()
         rows.append(f"  {check:11} {state}")
     if metrics_text is None:

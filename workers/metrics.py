@@ -17,7 +17,7 @@ from prometheus_client import (
 )
 
 from topics.alerts import AlertKind
-from topics.deadletters import REASONS
+from topics.deadletters import PROCESSING_REASONS, REASONS
 
 # The closed sets behind each label. Series for all of them exist at zero from the start, so
 # a panel shows 0 rather than "No data" and increase() sees the first burst of dead letters.
@@ -37,8 +37,9 @@ REDIS_OPERATIONS = (
     "snapshot",
     "furniture_known",
     "furniture_observe",
-    "alert_pending",
+    "claim_alert",
     "alert_sent",
+    "adopt_alerts",
     "mark_emerging",
     "counts",
     "replay_done",
@@ -71,6 +72,11 @@ class Metrics:
     consumer_lag: Gauge
     last_article_timestamp: Gauge
     up: Gauge
+    # Failure handling (issue 12).
+    processing_failures: Counter
+    halted: Gauge
+    broker_topics_missing: Gauge
+    records_refetched: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry | None = None) -> Metrics:
@@ -173,6 +179,28 @@ class Metrics:
                 "1 when the worker has its broker, Redis and a partition assignment.",
                 registry=reg,
             ),
+            processing_failures=Counter(
+                "wirewatch_processing_failures_total",
+                "Articles the pipeline itself could not finish (a bug or state), by reason.",
+                ["reason"],
+                registry=reg,
+            ),
+            halted=Gauge(
+                "wirewatch_worker_halted",
+                "1 when the worker stopped consuming (too many failures in a row, or the "
+                "dead-letter topic refused a record); /readyz says why.",
+                registry=reg,
+            ),
+            broker_topics_missing=Gauge(
+                "wirewatch_broker_topics_missing",
+                "Topics the broker answers it does not have (it lost them).",
+                registry=reg,
+            ),
+            records_refetched=Counter(
+                "wirewatch_records_refetched_total",
+                "Fetched batches faust dropped in a rebalance, sought back to be read again.",
+                registry=reg,
+            ),
         )
         metrics._initialise_labels()
         return metrics
@@ -180,6 +208,8 @@ class Metrics:
     def _initialise_labels(self) -> None:
         for reason in REASONS:
             self.articles_deadlettered.labels(reason)
+        for failure in PROCESSING_REASONS:
+            self.processing_failures.labels(failure)
         for kind in ALERT_KINDS:
             self.alerts_published.labels(kind)
         for stage in STAGES:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal, Protocol, TypeVar
+from typing import Literal, Protocol
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
@@ -21,17 +22,21 @@ from detectors.memory import LongMemory
 from detectors.signature import SignatureExtractor
 from detectors.story import Claim, Finding, Member, StoryDetector, new_story_id
 from topics import Alert, Article, DeadLetter, InvalidArticle, Signature, parse_article
+from topics.deadletters import DeadLetterReason, deadletter_key
 from workers.metrics import Metrics
+from workers.policy import DlqLimit, EventClock, RetryPolicy, Sleep
 from workers.store import Absorbed, StoryStore
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 # Headers `wirewatch replay` puts on what it publishes, so it can count what was processed.
 REPLAY_HEADER = "wirewatch-replay"
 SEQ_HEADER = "wirewatch-seq"
 
-Outcome = Literal["processed", "deadlettered"]
+# "failed": dead-lettered for a processing reason (extraction_failed, state_failed, ...). Bad
+# input fails the same way every time; a processing failure may not, so a redelivery could end
+# differently (a signature after a dead letter). The worker commits its offset at once.
+Outcome = Literal["processed", "deadlettered", "failed"]
 
 
 @dataclass(frozen=True)
@@ -46,8 +51,16 @@ class Inbound:
     offset: int
 
 
+class SinkUnavailable(Exception):
+    """The broker did not take a record for a reason that passes (down, leader moving):
+    the pipeline retries until it does. Any other error from a sink is a failure."""
+
+
 class Sink(Protocol):
-    """Where results go; each call returns once the broker has acknowledged the record."""
+    """Where results go; each call returns once the broker has acknowledged the record.
+
+    A sink raises SinkUnavailable for errors worth waiting out, anything else for the rest.
+    """
 
     async def signature(self, signature: Signature) -> None: ...
 
@@ -83,7 +96,17 @@ async def assign_story(
     held = await store.story_of(member.article_id)
     if held is not None:
         added = await store.add_article(held, member, claims)
-        return Assignment(story_id=added.story_id, score=1.0, added=added.added)
+        if memory is not None:
+            # A first pass that died before remembering leaves the keys out: idempotent, so
+            # a redelivery writes them.
+            await store.remember(added.story_id, [member])
+        if added.story_id == held:
+            return Assignment(story_id=held, score=1.0, added=added.added)
+        # Its story was merged away since. If this article's first pass made that merge and
+        # died half-way, merging again (idempotent) finishes the copy and its alert.
+        gone = await store.merge(held, added.story_id)
+        redone = (gone,) if gone.direct else ()
+        return Assignment(gone.into, score=1.0, added=added.added, absorbed=redone)
 
     candidates, stats = await store.candidates(member, since)
     ranked = matcher.rank(member, candidates, stats)
@@ -127,9 +150,36 @@ async def assign_story(
     return Assignment(story_id=current, score=score, added=added.added, absorbed=tuple(absorbed))
 
 
+Result = tuple[Outcome, list[str]]
+# Room for a record's framing and headers under the producer's limit.
+_RECORD_OVERHEAD = 4_096
+
+
+def fit_alert(alert: Alert, max_bytes: int) -> Alert:
+    """The alert, its evidence lists cut until it fits in one message (same id, same kind).
+
+    Detectors cap nothing on purpose (every claim is evidence); a story of thousands of
+    articles must still not make an alert the broker refuses.
+    """
+    while len(alert.model_dump_json()) > max_bytes and (alert.claims or alert.articles):
+        alert = alert.model_copy(
+            update={
+                "claims": alert.claims[: len(alert.claims) // 2],
+                "articles": alert.articles[: len(alert.articles) // 2],
+            }
+        )
+    return alert
+
+
 @dataclass
 class ArticlePipeline:
-    """The agent's body. Pure detectors do the thinking; this class only sequences I/O."""
+    """The agent's body. Pure detectors do the thinking; this class only sequences I/O.
+
+    Every message ends as exactly one outcome: a signature (published last, once the story
+    state and alerts are done) or one dead letter with a reason. If it can do neither (the
+    dead-letter topic refuses the record, or too many failures in a row), it parks without
+    returning, so the offset is never committed, and says why (`halted`).
+    """
 
     extractor: SignatureExtractor
     store: StoryStore
@@ -139,12 +189,34 @@ class ArticlePipeline:
     emerging: EmergingStoryDetector
     figures: Sequence[StoryDetector]
     max_article_bytes: int = 1_000_000
+    max_message_bytes: int = 1_000_000
     story_window: timedelta = timedelta(days=7)
     # Closed stories' distinctive keys, for follow-ups weeks later (None: no long memory).
     memory: LongMemory | None = None
-    state_attempts: int = 3
-    max_backoff_s: float = 5.0
-    _latest_event: datetime = field(default_factory=lambda: datetime.min.replace(tzinfo=UTC))
+    published_at_floor: datetime = datetime(1970, 1, 1, tzinfo=UTC)
+    published_at_max_skew: timedelta = timedelta(days=1)
+    # Redis down or slow: wait for it rather than lose state.
+    redis_retry: RetryPolicy = field(
+        default_factory=lambda: RetryPolicy("redis", (RedisConnectionError, RedisTimeoutError))
+    )
+    # Other state errors: a few tries, then the article is dead-lettered as state_failed.
+    state_retry: RetryPolicy = field(
+        default_factory=lambda: RetryPolicy(
+            "story update", (RedisError, ValueError, KeyError), attempts=3
+        )
+    )
+    # The broker not taking records: wait, never skip.
+    sink_retry: RetryPolicy = field(
+        default_factory=lambda: RetryPolicy("publish", (SinkUnavailable,))
+    )
+    dlq_limit: DlqLimit = field(default_factory=lambda: DlqLimit(5))
+    alert_lease: timedelta = timedelta(seconds=10)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    sleep: Sleep = asyncio.sleep
+    # Names this process in alert pending marks.
+    owner: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    events: EventClock = field(default_factory=EventClock)
+    halted: str | None = None
 
     async def handle(self, msg: Inbound) -> Outcome:
         started = time.perf_counter()
@@ -156,25 +228,45 @@ class ArticlePipeline:
             raise
         except Exception as exc:
             # A bug must not lose the article or stop the stream: it ends as a dead letter.
-            log.exception("internal error on %s[%d]@%d", msg.topic, msg.partition, msg.offset)
-            await self._deadletter(msg, "internal_error", f"{type(exc).__name__}: {exc}", None)
-            outcome, alert_ids = "deadlettered", []
+            log.exception(
+                "internal error on %s[%d]@%d (key %r)",
+                msg.topic, msg.partition, msg.offset, _key_text(msg.key),
+            )  # fmt: skip
+            outcome, alert_ids = await self._fail(msg, "internal_error", exc, None)
         run_id = msg.headers.get(REPLAY_HEADER)
         if run_id is not None:
-            seq = msg.headers.get(SEQ_HEADER, str(msg.offset).encode()).decode()
-            await self._retry_forever(
-                "replay_done",
-                lambda: self.store.replay_done(
-                    run_id.decode(), seq, alert_ids, deadlettered=outcome == "deadlettered"
-                ),
-            )
+            await self._replay_done(msg, run_id, outcome, alert_ids)
         self.metrics.processing_seconds.observe(time.perf_counter() - started)
         return outcome
 
-    async def _handle(self, msg: Inbound) -> tuple[Outcome, list[str]]:
+    async def _replay_done(
+        self, msg: Inbound, run_id: bytes, outcome: Outcome, alert_ids: list[str]
+    ) -> None:
+        """Tell `wirewatch replay` the message is finished. Its outcome is published already:
+        a failure here must not escape the agent (faust would skip the next message)."""
+        seq = msg.headers.get(SEQ_HEADER, str(msg.offset).encode()).decode(errors="replace")
         try:
-            article = parse_article(msg.value or b"", max_bytes=self.max_article_bytes)
+            await self.redis_retry.call(
+                lambda: self.store.replay_done(
+                    run_id.decode(errors="replace"), seq, alert_ids,
+                    deadlettered=outcome != "processed",
+                )
+            )  # fmt: skip
+        except Exception:
+            log.exception("could not record replay progress for %s[%d]@%d",
+                          msg.topic, msg.partition, msg.offset)  # fmt: skip
+
+    async def _handle(self, msg: Inbound) -> Result:
+        try:
+            article = parse_article(
+                msg.value or b"",
+                max_bytes=self.max_article_bytes,
+                not_before=self.published_at_floor,
+                not_after=self.clock() + self.published_at_max_skew,
+            )
         except InvalidArticle as exc:
+            # Bad input is the producer's, not ours: it neither counts towards the DlqLimit
+            # nor resets it.
             await self._deadletter(msg, exc.reason, exc.detail, None)
             return "deadlettered", []
 
@@ -182,42 +274,36 @@ class ArticlePipeline:
         t0 = time.perf_counter()
         try:
             signature = self.extractor.extract(article, known_furniture=known)
-        except Exception as exc:  # a bug in extraction must not stop the stream
+        except Exception as exc:
             log.exception("extraction failed for article %r", article.id)
-            await self._deadletter(
-                msg, "extraction_failed", f"{type(exc).__name__}: {exc}", article.id
-            )
-            return "deadlettered", []
+            return await self._fail(msg, "extraction_failed", exc, article.id)
         elapsed = time.perf_counter() - t0
         self.metrics.extraction_seconds.observe(elapsed)
         self.metrics.stage_seconds.labels("extract").observe(elapsed)
 
+        size = len(signature.model_dump_json().encode())
+        if size > self.max_message_bytes - _RECORD_OVERHEAD:
+            # Bounded by construction (clipped sentences, capped lists); reaching here is a bug.
+            detail = f"signature of {size} bytes is over the {self.max_message_bytes}-byte limit"
+            return await self._fail(msg, "signature_too_large", detail, article.id)
+
+        try:
+            alert_ids = await self.state_retry.call(
+                lambda: self.redis_retry.call(lambda: self._track(article, signature))
+            )
+        except (RedisError, ValueError, KeyError) as exc:
+            log.exception("story update failed for article %r", article.id)
+            return await self._fail(msg, "state_failed", exc, article.id)
+
+        # The signature goes last: an article whose state update failed is one dead letter,
+        # never a signature and a dead letter.
         t0 = time.perf_counter()
-        await self.sink.signature(signature)
+        await self.sink_retry.call(lambda: self.sink.signature(signature))
         self.metrics.signatures_published.inc()
         self.metrics.stage_seconds.labels("publish_signature").observe(time.perf_counter() - t0)
-
-        for attempt in range(1, self.state_attempts + 1):
-            try:
-                alert_ids = await self._track(article, signature)
-            except (RedisConnectionError, RedisTimeoutError) as exc:
-                # Redis down is not the article's fault: wait for it rather than lose state.
-                await self._backoff("track", exc, attempt)
-                continue
-            except (RedisError, ValueError, KeyError) as exc:
-                if attempt < self.state_attempts:
-                    await self._backoff("track", exc, attempt)
-                    continue
-                log.exception("story update failed for article %r", article.id)
-                await self._deadletter(
-                    msg, "state_failed", f"{type(exc).__name__}: {exc}", article.id
-                )
-                return "deadlettered", []
-            self.metrics.articles_processed.inc()
-            return "processed", alert_ids
-        # Only connection errors reach here: keep trying, the consumer must not skip the article.
-        alert_ids = await self._retry_forever("track", lambda: self._track(article, signature))
         self.metrics.articles_processed.inc()
+        self.dlq_limit.success()
+        self.events.observe(article.published_at)
         return "processed", alert_ids
 
     async def _track(self, article: Article, signature: Signature) -> list[str]:
@@ -234,7 +320,11 @@ class ArticlePipeline:
         )
         story_id = assignment.story_id
         await self.store.observe_furniture(
-            article.source, story_id, fingerprints(article.text), article_id=article.id
+            article.source,
+            story_id,
+            fingerprints(article.text),
+            article_id=article.id,
+            published_at=article.published_at,
         )
         log.debug("article %r -> story %s (score %.2f)", article.id, story_id, assignment.score)
         self.metrics.stage_seconds.labels("match").observe(time.perf_counter() - t0)
@@ -253,11 +343,9 @@ class ArticlePipeline:
             findings.extend(detector.check(snapshot))
         sent = []
         for finding in findings:
-            alert = finding.alert
-            if not await self.store.alert_pending(story_id, alert.id):
+            alert = await self._send_once(story_id, finding)
+            if alert is None:
                 continue
-            await self.sink.alert(alert)
-            await self.store.alert_sent(story_id, alert.id, finding.topic)
             if alert.kind == "story.emerging":
                 await self.store.mark_emerging(story_id, alert.event_time)
             self.metrics.alerts_published.labels(alert.kind).inc()
@@ -266,16 +354,41 @@ class ArticlePipeline:
             log.info("alert %s %s: %s", alert.kind, alert.id, alert.summary)
             sent.append(alert.id)
         self.metrics.stage_seconds.labels("detect").observe(time.perf_counter() - t0)
-
-        if article.published_at > self._latest_event:
-            self._latest_event = article.published_at
         return sent
+
+    async def _send_once(self, story_id: str, finding: Finding) -> Alert | None:
+        """Send a finding's alert unless this story already sent its evidence; None if not.
+
+        Another worker holding the ledger entry is sending it now, or died doing so: wait for
+        it to finish or for its lease to run out, then send under the id it used.
+        """
+        while True:
+            claim = await self.store.claim_alert(
+                story_id,
+                finding.key,
+                finding.alert.id,
+                owner=self.owner,
+                lease_s=self.alert_lease.total_seconds(),
+            )
+            if claim.action == "skip":
+                return None
+            if claim.action == "send":
+                break
+            await self.sleep(min(max(claim.wait_s, 0.05), self.alert_lease.total_seconds()))
+        alert = finding.alert
+        if claim.alert_id != alert.id:
+            alert = alert.model_copy(update={"id": claim.alert_id})
+        alert = fit_alert(alert, self.max_message_bytes - _RECORD_OVERHEAD)
+        await self.sink_retry.call(lambda: self.sink.alert(alert))
+        await self.store.alert_sent(story_id, finding.key, alert.id, finding.topic)
+        return alert
 
     async def refresh_gauges(self) -> None:
         """Active and emerging story counts (event time); on a timer, not per article."""
-        if self._latest_event.year == 1:
+        latest = self.events.high_water()
+        if latest is None:
             return  # nothing processed yet
-        active, emerging = await self.store.counts(self._latest_event - self.story_window)
+        active, emerging = await self.store.counts(latest - self.story_window)
         self.metrics.active_stories.set(active)
         self.metrics.emerging_stories.set(emerging)
 
@@ -289,13 +402,26 @@ class ArticlePipeline:
             )
             return frozenset()
 
+    async def _fail(
+        self, msg: Inbound, reason: DeadLetterReason, error: BaseException | str,
+        article_id: str | None,
+    ) -> Result:  # fmt: skip
+        """A processing failure: a dead letter, unless it is one too many in a row."""
+        detail = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        self.metrics.processing_failures.labels(reason).inc()
+        if not self.dlq_limit.allow(reason, detail):
+            await self._halt(msg, self.dlq_limit.reason)
+        await self._deadletter(msg, reason, detail, article_id)
+        return "failed", []
+
     async def _deadletter(
-        self, msg: Inbound, reason: str, detail: str, article_id: str | None
+        self, msg: Inbound, reason: DeadLetterReason, detail: str, article_id: str | None
     ) -> None:
         log.warning(
-            "dead letter %s[%d]@%d: %s: %s", msg.topic, msg.partition, msg.offset, reason, detail
-        )
-        letter = DeadLetter(
+            "dead letter %s[%d]@%d (key %r): %s: %s",
+            msg.topic, msg.partition, msg.offset, _key_text(msg.key), reason, detail[:500],
+        )  # fmt: skip
+        letter = DeadLetter.build(
             reason=reason,
             error=detail,
             article_id=article_id,
@@ -303,23 +429,35 @@ class ArticlePipeline:
             partition=msg.partition,
             offset=msg.offset,
             received_at=datetime.now(UTC),
-            original_b64=DeadLetter.encode(msg.value or b""),
+            original=msg.value or b"",
+            max_message_bytes=self.max_message_bytes,
         )
-        await self.sink.deadletter(letter, msg.key)
+        key = deadletter_key(msg.key)
+        try:
+            await self.sink_retry.call(lambda: self.sink.deadletter(letter, key))
+        except Exception as exc:
+            # Nowhere to put the outcome: never ack a message that has none.
+            log.exception("could not publish the dead letter for %s[%d]@%d",
+                          msg.topic, msg.partition, msg.offset)  # fmt: skip
+            await self._halt(msg, f"dead-letter topic refused a record: {type(exc).__name__}")
         self.metrics.articles_deadlettered.labels(reason).inc()
 
-    async def _backoff(self, what: str, exc: BaseException, attempt: int) -> None:
-        delay = min(self.max_backoff_s, 0.1 * 2 ** (attempt - 1))
-        log.warning(
-            "%s failed (%s: %s); retry %d in %.1fs", what, type(exc).__name__, exc, attempt, delay
-        )
-        await asyncio.sleep(delay)
+    async def _halt(self, msg: Inbound, why: str) -> None:
+        """Stop consuming: park here (the message stays uncommitted) and report not ready.
 
-    async def _retry_forever(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return await call()
-            except (RedisConnectionError, RedisTimeoutError) as exc:
-                await self._backoff(what, exc, attempt)
+        A restart resumes from this message. Returns only by cancellation (shutdown).
+        """
+        self.halted = why
+        self.metrics.halted.set(1)
+        log.critical(
+            "stopped consuming at %s[%d]@%d: %s. Fix the cause and restart the worker; it "
+            "resumes from this message.", msg.topic, msg.partition, msg.offset, why,
+        )  # fmt: skip
+        await asyncio.Event().wait()
+
+
+def _key_text(key: bytes | None) -> str | None:
+    if key is None:
+        return None
+    text = key[:200].decode("utf-8", "replace")
+    return text if len(key) <= 200 else text + "…"

@@ -6,7 +6,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
@@ -63,31 +63,88 @@ return {'added', tostring(added)}
 # slot: after this no article can join it (the add script sees the redirect), so the copy the
 # caller makes into the survivor is complete. Running it twice returns the same target.
 _ABSORB = """
-local members, claims, redirect = KEYS[1], KEYS[2], KEYS[3]
+local members, claims, redirect, alerts, latest = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local target = redis.call('GET', redirect)
 if not target then
   target = ARGV[1]
   redis.call('SET', redirect, target, 'EX', tonumber(ARGV[2]))
 end
-return {target, redis.call('HVALS', members), redis.call('HVALS', claims)}
+return {target, redis.call('HVALS', members), redis.call('HVALS', claims),
+        redis.call('HGETALL', alerts), redis.call('HGETALL', latest)}
+"""
+
+# The alert ledger of a story: evidence key -> 'sent|<alert id>' or
+# 'pending|<owner>|<lease end, ms>|<alert id>'. A worker takes a key to send its alert; another
+# worker finding it pending waits for the owner to finish or its lease to end (a crash
+# leftover), then sends under the same id. Time is the server's, so workers' clocks do not
+# matter. Replies: {'send', id}, {'skip', ''} or {'wait', ms}.
+_CLAIM_ALERT = """
+local alerts = KEYS[1]
+local field, alert_id, owner = ARGV[1], ARGV[2], ARGV[3]
+local lease, ttl = tonumber(ARGV[4]), tonumber(ARGV[5])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local function take(id)
+  redis.call('HSET', alerts, field, 'pending|' .. owner .. '|' .. (now + lease) .. '|' .. id)
+  redis.call('EXPIRE', alerts, ttl)
+  return {'send', id}
+end
+local cur = redis.call('HGET', alerts, field)
+if not cur then return take(alert_id) end
+if string.sub(cur, 1, 4) == 'sent' then return {'skip', ''} end
+local p_owner, p_until, p_id = string.match(cur, '^pending|([^|]*)|([^|]*)|(.+)$')
+if not p_owner then return take(alert_id) end
+if p_owner == owner or now >= tonumber(p_until) then return take(p_id) end
+return {'wait', tostring(tonumber(p_until) - now)}
+"""
+
+# After a merge: the absorbed story's ledger and latest alerts go into the survivor, so an
+# alert sent under the absorbed story is not sent again. 'sent' wins over 'pending'; the
+# survivor's own latest alert on a topic wins over the absorbed one's.
+_ADOPT_ALERTS = """
+local alerts, latest = KEYS[1], KEYS[2]
+local ttl, n = tonumber(ARGV[1]), tonumber(ARGV[2])
+local i = 3
+for _ = 1, n do
+  local field, value = ARGV[i], ARGV[i + 1]
+  i = i + 2
+  local cur = redis.call('HGET', alerts, field)
+  if not cur or (string.sub(value, 1, 4) == 'sent' and string.sub(cur, 1, 4) ~= 'sent') then
+    redis.call('HSET', alerts, field, value)
+  end
+end
+while i < #ARGV do
+  redis.call('HSETNX', latest, ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+redis.call('EXPIRE', alerts, ttl)
+redis.call('EXPIRE', latest, ttl)
+return n
 """
 
 # Redirect chains are short (a survivor is always the older story); this bounds a bad loop.
 _MAX_REDIRECTS = 16
 
-# Per source: per paragraph fingerprint "stories|last story|articles|last article", and the set
-# known as furniture. A paragraph is furniture once it was seen in `need` articles spread over
-# at least two stories (from a source's first few articles on), or in `need` stories: a story's
-# own paragraphs, repeated in one outlet's updates of it, stay story. Both keys share the
-# source's hash tag; the count hash is capped, and both expire when idle. A value written by an
-# older worker ("n|story") reads as n stories and n articles.
+# Per source: per paragraph fingerprint "stories|last story|articles", and the set known as
+# furniture. A paragraph is furniture once it was seen in `need` articles spread over at least
+# two stories (from a source's first few articles on), or in `need` stories: a story's own
+# paragraphs, repeated in one outlet's updates of it, stay story. All keys share the source's
+# hash tag; the count hash is capped, and they expire when idle. Each article is counted once
+# (a redelivery after a crash must not learn twice): `seen` holds the article ids counted,
+# scored by event time and trimmed to the counting window. A value written by an older worker
+# ("n|story") reads as n stories and n articles. Returns how many paragraphs became furniture.
 _OBSERVE_FURNITURE = """
-local counts, known = KEYS[1], KEYS[2]
+local counts, known, seen = KEYS[1], KEYS[2], KEYS[3]
 local story, need, cap, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local article = ARGV[5]
+local article, event_ts = ARGV[5], tonumber(ARGV[6])
+if redis.call('ZADD', seen, 'NX', event_ts, article) == 0 then
+  return -1
+end
+redis.call('ZREMRANGEBYSCORE', seen, '-inf', event_ts - ttl)
+redis.call('EXPIRE', seen, ttl)
 local size = redis.call('HLEN', counts)
 local learned = 0
-for i = 6, #ARGV do
+for i = 7, #ARGV do
   local fp = ARGV[i]
   local cur = redis.call('HGET', counts, fp)
   if cur then
@@ -149,6 +206,17 @@ class Absorbed:
     story_id: str
     into: str
     members: tuple[Member, ...]
+    # False when the story had been redirected elsewhere before (a concurrent or earlier merge).
+    direct: bool = True
+
+
+@dataclass(frozen=True)
+class AlertClaim:
+    """The ledger's answer for one alert: send it (under `alert_id`), skip it, or wait."""
+
+    action: Literal["send", "skip", "wait"]
+    alert_id: str = ""
+    wait_s: float = 0.0
 
 
 def replay_key(prefix: str, run_id: str, part: str) -> str:
@@ -183,6 +251,8 @@ class StoryStore:
         self._add_members = client.register_script(_ADD_MEMBERS)
         self._absorb = client.register_script(_ABSORB)
         self._observe = client.register_script(_OBSERVE_FURNITURE)
+        self._claim_alert = client.register_script(_CLAIM_ALERT)
+        self._adopt_alerts = client.register_script(_ADOPT_ALERTS)
         self._furniture_max = 2_000
         self._furniture_cache: dict[str, tuple[float, frozenset[str]]] = {}
 
@@ -351,8 +421,10 @@ class StoryStore:
         Idempotent, and safe against a concurrent merge: if `absorbed` was already redirected
         elsewhere, its members go there (the redirect target it returns) instead.
         """
-        keys = [self._story(absorbed, p) for p in ("members", "claims", "redirect")]
-        target, raw_members, raw_claims = await self._timed(
+        keys = [
+            self._story(absorbed, p) for p in ("members", "claims", "redirect", "alerts", "latest")
+        ]
+        target, raw_members, raw_claims, ledger, latest = await self._timed(
             "absorb", lambda: self._absorb(keys=keys, args=[survivor, self._ttl])
         )
         members = [Member.from_json(m) for m in raw_members]
@@ -371,7 +443,19 @@ class StoryStore:
 
         await self._timed("index", reindex)
         await self.remember(added.story_id, members)
-        return Absorbed(story_id=absorbed, into=added.story_id, members=tuple(members))
+        if ledger or latest:
+            await self._adopt(added.story_id, list(ledger), list(latest))
+        return Absorbed(
+            story_id=absorbed,
+            into=added.story_id,
+            members=tuple(members),
+            direct=into == survivor,
+        )
+
+    async def _adopt(self, story_id: str, ledger: list[Any], latest: list[Any]) -> None:
+        keys = [self._story(story_id, "alerts"), self._story(story_id, "latest")]
+        args: list[bytes | str | int] = [self._ttl, len(ledger) // 2, *ledger, *latest]
+        await self._timed("adopt_alerts", lambda: self._adopt_alerts(keys=keys, args=args))
 
     async def snapshot(self, story_id: str) -> StorySnapshot:
         async def read() -> StorySnapshot:
@@ -501,7 +585,8 @@ class StoryStore:
         story_id: str,
         fingerprints: list[str],
         *,
-        article_id: str = "",
+        article_id: str,
+        published_at: datetime,
         min_stories: int = 3,
     ) -> None:
         """Count each paragraph once per article and once per story; one seen in `min_stories`
@@ -509,41 +594,51 @@ class StoryStore:
 
         Needing two stories keeps a story's own paragraphs, repeated in one outlet's updates,
         from being learned as furniture; counting articles learns a new source's chrome from
-        its first few articles instead of its first three stories. Idempotent per article.
+        its first few articles instead of its first three stories. An article is counted once,
+        however often it is delivered.
         """
         if not fingerprints:
             return
-        keys = [self._furniture(source, "counts"), self._furniture(source, "known")]
-        args: list[str | int] = [
-            story_id, min_stories, self._furniture_max, 30 * 86400, article_id or story_id
-        ]  # fmt: skip
+        keys = [
+            self._furniture(source, "counts"),
+            self._furniture(source, "known"),
+            self._furniture(source, "seen"),
+        ]
+        args: list[str | int | float] = [story_id, min_stories, self._furniture_max, 30 * 86400]
+        args += [article_id, published_at.timestamp()]
         args += fingerprints
         learned = await self._timed(
             "furniture_observe", lambda: self._observe(keys=keys, args=args)
         )
-        if learned:
+        if learned > 0:
             # This worker's next article from the source sees it at once, not a minute later.
             self._furniture_cache.pop(source, None)
 
     # -- alerts ---------------------------------------------------------------------------------
-    async def alert_pending(self, story_id: str, alert_id: str) -> bool:
-        """True if this alert still has to be sent: new, or left pending by a crash."""
-        key = self._story(story_id, "alerts")
+    async def claim_alert(
+        self, story_id: str, key: str, alert_id: str, *, owner: str, lease_s: float
+    ) -> AlertClaim:
+        """Take the story's ledger entry for one alert's evidence key before sending it.
 
-        async def mark() -> bool:
-            pipe = self._r.pipeline(transaction=True)
-            pipe.hsetnx(key, alert_id, "pending")
-            pipe.hget(key, alert_id)
-            pipe.expire(key, self._ttl)
-            _, state, _ = await pipe.execute()
-            return _s(state) == "pending"
+        `send`: this worker sends it, under the returned id (the id a crashed sender used, if
+        it left the entry pending). `skip`: already sent. `wait`: another worker holds it.
+        """
+        args: list[str | int] = [key, alert_id, owner, int(lease_s * 1000), self._ttl]
+        ledger = [self._story(story_id, "alerts")]
+        action, value = await self._timed(
+            "claim_alert", lambda: self._claim_alert(keys=ledger, args=args)
+        )
+        verb = _s(action)
+        if verb == "wait":
+            return AlertClaim("wait", wait_s=int(_s(value)) / 1000)
+        if verb == "send":
+            return AlertClaim("send", alert_id=_s(value))
+        return AlertClaim("skip")
 
-        return await self._timed("alert_pending", mark)
-
-    async def alert_sent(self, story_id: str, alert_id: str, topic: str | None) -> None:
+    async def alert_sent(self, story_id: str, key: str, alert_id: str, topic: str | None) -> None:
         async def mark() -> None:
             pipe = self._r.pipeline(transaction=True)
-            pipe.hset(self._story(story_id, "alerts"), alert_id, "sent")
+            pipe.hset(self._story(story_id, "alerts"), key, f"sent|{alert_id}")
             if topic is not None:
                 pipe.hset(self._story(story_id, "latest"), topic, alert_id)
                 pipe.expire(self._story(story_id, "latest"), self._ttl)

@@ -139,9 +139,10 @@ async def test_matching_state_merges_and_alerts_run_on_a_cluster(cluster: str, u
     assert [m.article_id for m in snap.members] == ["a", "b", "t"]
     assert [c.claim_id for c in snap.claims] == ["a#0", "b#0", "t#0"]
 
-    assert await store.alert_pending(first.story_id, "al-1") is True
-    await store.alert_sent(first.story_id, "al-1", "story.emerging")
-    assert await store.alert_pending(first.story_id, "al-1") is False
+    me = {"owner": "w1", "lease_s": 30.0}
+    assert (await store.claim_alert(first.story_id, "ev-1", "al-1", **me)).action == "send"
+    await store.alert_sent(first.story_id, "ev-1", "al-1", "story.emerging")
+    assert (await store.claim_alert(first.story_id, "ev-1", "al-1", **me)).action == "skip"
     await store.mark_emerging(first.story_id, T0)
     assert await store.counts(since) == (2, 1)
     await client.aclose()

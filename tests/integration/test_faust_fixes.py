@@ -9,13 +9,19 @@ waiting). Here a real group consumer fetches, "drops" what it got, and seeks bac
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from tests.conftest import Services
+from tests.integration.helpers import ROOT
 from workers import faust_fixes
 
 pytestmark = pytest.mark.services
@@ -68,3 +74,32 @@ def test_install_patches_faust_once() -> None:
     faust_fixes.install()
     assert AIOKafkaConsumerThread.seek_to_committed is patched
     assert patched is faust_fixes._seek_to_committed
+
+
+def test_a_batch_dropped_mid_way_when_the_flow_stops_is_read_again(
+    services: Services, unique: str, tmp_path: Path
+) -> None:
+    # The real faust consumer on the real broker: its flow stops (as in a rebalance) while the
+    # fetcher is inside a fetched batch, and faust drops the rest of that batch.
+    url = services.kafka_url.removeprefix("kafka://")
+    topic = f"t{unique}-drop"
+    admin = KafkaAdminClient(bootstrap_servers=url)
+    try:
+        admin.create_topics([NewTopic(topic, 1, 1)])
+    finally:
+        admin.close()
+    producer = KafkaProducer(bootstrap_servers=url)
+    for i in range(30):
+        producer.send(topic, value=f"m{i}".encode())
+    producer.flush()
+    producer.close()
+    out = tmp_path / "probe.json"
+    probe = subprocess.run(
+        [sys.executable, "-m", "tests.integration.faust_drop_probe", services.kafka_url, topic,
+         f"g{unique}", "30", str(out)],
+        cwd=ROOT, capture_output=True, timeout=90,
+    )  # fmt: skip
+    assert out.exists(), probe.stdout.decode()[-2000:]
+    result = json.loads(out.read_text())
+    assert sorted(set(result["seen"])) == list(range(30)), "records were lost"
+    assert result["refetched"] >= 1, "the probe did not reach the mid-batch drop"

@@ -46,7 +46,8 @@ def test_ready_worker_answers_probes_and_status_exits_0(services, unique) -> Non
     with running_worker(env) as worker:
         answer = _wait_for(url, want_ready=True)
         assert answer == {
-            "ready": True, "redis": True, "broker": True, "assignment": True, "errors": {},
+            "ready": True, "redis": True, "broker": True, "assignment": True, "consuming": True,
+            "errors": {},
         }, answer  # fmt: skip
         assert _get(f"{url}/healthz") == (200, {"live": True})
 

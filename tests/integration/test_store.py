@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from redis.asyncio import Redis
 from detectors.story import Claim, Member
 from topics import Count
 from workers.metrics import Metrics
-from workers.store import StoryStore, final_story_sync
+from workers.store import AlertClaim, StoryStore, final_story_sync
 
 pytestmark = pytest.mark.services
 
@@ -83,13 +84,33 @@ async def test_candidates_and_claims(services, unique) -> None:  # type: ignore[
 
 async def test_alert_bookkeeping_sends_once(services, unique) -> None:  # type: ignore[no-untyped-def]
     store, client, _ = await _store(services, unique)
-    assert await store.alert_pending("st-1", "al-1") is True
-    # Not yet marked sent (a crash here): it is still owed.
-    assert await store.alert_pending("st-1", "al-1") is True
-    await store.alert_sent("st-1", "al-1", "figures.conflict|x")
-    assert await store.alert_pending("st-1", "al-1") is False
+    me = {"owner": "w1", "lease_s": 30.0}
+    assert await store.claim_alert("st-1", "ev-1", "al-1", **me) == AlertClaim("send", "al-1")
+    # Not yet marked sent (this worker retrying): it is still owed, under the same id.
+    assert await store.claim_alert("st-1", "ev-1", "al-9", **me) == AlertClaim("send", "al-1")
+    await store.alert_sent("st-1", "ev-1", "al-1", "figures.conflict|x")
+    assert (await store.claim_alert("st-1", "ev-1", "al-1", **me)).action == "skip"
     snap = await store.snapshot("st-1")
     assert snap.latest_alerts == {"figures.conflict|x": "al-1"}
+    await client.aclose()
+
+
+async def test_another_workers_pending_alert_waits_for_its_lease(services, unique) -> None:  # type: ignore[no-untyped-def]
+    store, client, _ = await _store(services, unique)
+    assert (await store.claim_alert("st-1", "ev-1", "al-1", owner="w1", lease_s=30.0)).action == (
+        "send"
+    )
+    # A second worker computing the same evidence (maybe under another id) must not send it
+    # while the first holds the lease: it is told to wait, and for how long at most.
+    other = await store.claim_alert("st-1", "ev-1", "al-2", owner="w2", lease_s=30.0)
+    assert other.action == "wait" and 0 < other.wait_s <= 30.0
+    # The first worker died: once its lease ends, the second sends under the first one's id.
+    assert (await store.claim_alert("st-1", "ev-2", "al-3", owner="w1", lease_s=0.001)).action == (
+        "send"
+    )
+    await asyncio.sleep(0.01)
+    taken = await store.claim_alert("st-1", "ev-2", "al-4", owner="w2", lease_s=30.0)
+    assert taken == AlertClaim("send", "al-3")
     await client.aclose()
 
 
@@ -120,6 +141,24 @@ async def test_merge_redirects_the_absorbed_story_and_moves_its_state(services, 
     await client.aclose()
 
 
+async def test_a_merge_carries_the_absorbed_storys_sent_alerts(services, unique) -> None:  # type: ignore[no-untyped-def]
+    store, client, _ = await _store(services, unique)
+    me = {"owner": "w1", "lease_s": 30.0}
+    await store.add_article("st-old", _member("a"), [])
+    await store.add_article("st-new", _member("b", 5), [])
+    await store.claim_alert("st-new", "ev-conflict", "al-1", **me)
+    await store.alert_sent("st-new", "ev-conflict", "al-1", "figures.conflict|x")
+    await store.claim_alert("st-old", "ev-emerging", "al-2", **me)
+    await store.alert_sent("st-old", "ev-emerging", "al-2", "story.emerging")
+    await store.merge("st-new", "st-old")
+    # What the absorbed story sent is not sent again by the survivor, and stays the latest.
+    assert (await store.claim_alert("st-old", "ev-conflict", "al-1", **me)).action == "skip"
+    assert (await store.claim_alert("st-old", "ev-emerging", "al-2", **me)).action == "skip"
+    snap = await store.snapshot("st-old")
+    assert snap.latest_alerts == {"figures.conflict|x": "al-1", "story.emerging": "al-2"}
+    await client.aclose()
+
+
 async def test_a_new_sources_chrome_is_learned_from_its_first_articles(services, unique) -> None:  # type: ignore[no-untyped-def]
     from detectors.furniture import fingerprints
 
@@ -129,17 +168,21 @@ async def test_a_new_sources_chrome_is_learned_from_its_first_articles(services,
     # One story's own paragraph in three updates (three articles, one story) stays story.
     for n in range(3):
         await store.observe_furniture(
-            "gazette.example", "st-9", fingerprints(update), article_id=f"up-{n}"
+            "gazette.example", "st-9", fingerprints(update), article_id=f"up-{n}", published_at=T0
         )
     # A redelivered article counts once.
     for _ in range(3):
         await store.observe_furniture(
-            "gazette.example", "st-1", fingerprints(prompt), article_id="a-1"
+            "gazette.example", "st-1", fingerprints(prompt), article_id="a-1", published_at=T0
         )
     assert await store.known_furniture("gazette.example") == frozenset()
     # Three articles over two stories: the source's chrome, learned before a third story.
-    await store.observe_furniture("gazette.example", "st-1", fingerprints(prompt), article_id="a-2")
-    await store.observe_furniture("gazette.example", "st-2", fingerprints(prompt), article_id="a-3")
+    await store.observe_furniture(
+        "gazette.example", "st-1", fingerprints(prompt), article_id="a-2", published_at=T0
+    )
+    await store.observe_furniture(
+        "gazette.example", "st-2", fingerprints(prompt), article_id="a-3", published_at=T0
+    )
     assert await store.known_furniture("gazette.example") == frozenset(fingerprints(prompt))
     await client.aclose()
 
@@ -151,13 +194,25 @@ async def test_furniture_is_learned_across_stories_not_within_one(services, uniq
     appeal = "Support our newsroom: every contribution keeps us independent.\n"
     story_line = "The council said the bridge would reopen in the spring.\n"
     # One story repeating its own paragraph in three updates is not furniture...
-    for _ in range(3):
-        await store.observe_furniture("herald.example", "st-1", fingerprints(story_line))
-    # ...a paragraph in three different stories of one source is.
-    for story in ("st-1", "st-2", "st-3"):
-        await store.observe_furniture("herald.example", story, fingerprints(appeal))
+    for n in range(3):
+        await store.observe_furniture(
+            "herald.example", "st-1", fingerprints(story_line), article_id=f"u{n}", published_at=T0
+        )
+    # ...a paragraph in three different stories of one source is...
+    for n, story in enumerate(("st-1", "st-2", "st-3")):
+        await store.observe_furniture(
+            "herald.example", story, fingerprints(appeal), article_id=f"a{n}", published_at=T0
+        )
     known = await store.known_furniture("herald.example")
     assert known == frozenset(fingerprints(appeal))
+    # ...but one article delivered three times (redeliveries, merged stories) counts once.
+    sign_off = "Reporting by our staff; editing by the desk.\n"
+    for story in ("st-1", "st-2", "st-3"):
+        await store.observe_furniture(
+            "herald.example", story, fingerprints(sign_off), article_id="r1", published_at=T0
+        )
+    store._furniture_cache.clear()
+    assert await store.known_furniture("herald.example") == frozenset(fingerprints(appeal))
     assert await store.known_furniture("other.example") == frozenset()
     for key in [k async for k in client.scan_iter(match=f"t{unique}:furniture:*")]:
         assert await client.ttl(key) > 0

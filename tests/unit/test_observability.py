@@ -145,3 +145,14 @@ def test_throughput_summary_counts_since_the_last_line() -> None:
         "throughput last 60s: 120 article(s) processed (2.0/s), 2 dead-lettered, 1 alert(s); "
         "lag 7 message(s); total 124 processed"
     )
+
+
+def test_status_shows_a_worker_that_stopped_consuming() -> None:
+    ready = json.loads(
+        '{"ready": false, "redis": true, "broker": true, "assignment": true, "consuming": false,'
+        ' "errors": {"consuming": "stopped consuming: 5 processing failures in a row"}}'
+    )
+    text = cli.render_status("http://127.0.0.1:9464", ready, None, now=0.0)
+    assert text.splitlines()[-1] == (
+        "  consuming   FAIL  stopped consuming: 5 processing failures in a row"
+    )

@@ -155,3 +155,15 @@ def test_dirs_of_killed_workers_are_swept_and_live_ones_kept(tmp_path: Path) -> 
         path.mkdir()
     assert sweep_faust_dirs(tmp_path) == [dead]
     assert alive.exists() and mine.exists() and other.exists() and not dead.exists()
+
+
+def test_the_published_at_floor_must_carry_an_offset() -> None:
+    from datetime import UTC, datetime
+
+    from pydantic import ValidationError
+
+    assert Settings(published_at_floor="2000-01-01T00:00:00Z").published_at_floor == datetime(
+        2000, 1, 1, tzinfo=UTC
+    )
+    with pytest.raises(ValidationError):
+        Settings(published_at_floor="2000-01-01T00:00:00")  # naive: compared with aware times
