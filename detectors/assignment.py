@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from detectors.matching import StoryMatcher, TermStats
+from detectors.memory import LongMemory, Recall
 from detectors.story import Member, StoryProfile, new_story_id
 
 
@@ -34,12 +35,15 @@ def candidate_floor(member: Member, window: timedelta) -> float:
     return (member.published_at - window).timestamp()
 
 
+def recall_floor(member: Member, horizon: timedelta) -> float:
+    """The oldest event time (a timestamp) a remembered story may have for the long memory."""
+    return (member.published_at - horizon).timestamp()
+
+
 def index_tokens(member: Member) -> list[str]:
-    """The index tokens an article is filed under (sorted): actors, places, terms, event day."""
-    tokens = set(member.tokens)
-    if member.event_date is not None:
-        tokens.add(f"d:{member.event_date.isoformat()}")
-    return sorted(tokens)
+    """The index tokens an article is filed under (sorted): actors, places, terms, addresses,
+    event day and near-duplicate bands (the store files it under the same)."""
+    return member.index_tokens()
 
 
 @dataclass
@@ -81,6 +85,8 @@ class IndexRead:
     # ZSCORE(stories, s) for the stories read in StoryRead (None: not in the set).
     story_scores: dict[str, float | None]
     tokens: dict[str, Postings]
+    # The long memory's postings per distinctive key (read only when the memory is on).
+    memory: dict[str, Postings] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -156,6 +162,72 @@ def needed_stories(
     return out
 
 
+def recall_wanted(
+    member: Member, index: IndexRead, horizon: timedelta, *, postings: int, max_candidates: int
+) -> list[str]:
+    """The remembered stories whose cards `recall` reads for the article, as the store's
+    recall picks them: those listed under at least two of its keys, most keys first."""
+    keys = sorted(member.keys)
+    if len(keys) < 2:
+        return []
+    floor = recall_floor(member, horizon)
+    listed: dict[str, set[str]] = {}
+    for key in keys:
+        read = index.memory.get(key)
+        if read is None:
+            continue
+        for sid in read.top(floor, postings):
+            listed.setdefault(sid, set()).add(key)
+    return sorted(
+        (s for s, found in listed.items() if len(found) >= 2), key=lambda s: (-len(listed[s]), s)
+    )[:max_candidates]
+
+
+@dataclass(frozen=True)
+class CardRead:
+    """A remembered story's card as read: merged away, and its card members."""
+
+    redirected: bool
+    members: tuple[Member, ...]
+
+
+def recall_from(
+    member: Member,
+    index: IndexRead,
+    cards: Mapping[str, CardRead],
+    horizon: timedelta,
+    *,
+    postings: int,
+    max_candidates: int,
+) -> Recall:
+    """What StoryStore.recall returns for the article, from the batch's read of the memory
+    index and of the cards `recall_wanted` named."""
+    keys = sorted(member.keys)
+    if len(keys) < 2:
+        return Recall()
+    floor = recall_floor(member, horizon)
+    df = {k: index.memory[k].counts[floor] for k in keys if k in index.memory}
+    listed: dict[str, set[str]] = {}
+    for key in keys:
+        read = index.memory.get(key)
+        if read is None:
+            continue
+        for sid in read.top(floor, postings):
+            listed.setdefault(sid, set()).add(key)
+    wanted = recall_wanted(member, index, horizon, postings=postings,
+                           max_candidates=max_candidates)  # fmt: skip
+    profiles = []
+    for sid in wanted:
+        card = cards[sid]
+        if card.members and not card.redirected:
+            profiles.append(StoryProfile(story_id=sid, members=card.members))
+    return Recall(
+        stories=profiles,
+        listed={p.story_id: frozenset(listed[p.story_id]) for p in profiles},
+        df=df,
+    )
+
+
 def plan_assignments(
     pending: Sequence[Pending],
     index: IndexRead,
@@ -165,12 +237,21 @@ def plan_assignments(
     window: timedelta,
     max_candidates: int,
     postings: int,
+    memory: LongMemory | None = None,
+    recalls: Mapping[str, Recall] | None = None,
 ) -> Plan:
     """Place the batch's articles one after another, as one-at-a-time matching would.
+
+    With `memory`, an article no active story takes may follow up a remembered one, decided
+    from `recalls` (the memory as read before the batch, per article id). What the batch's
+    earlier articles remember is not in that read: an article sharing a distinctive key with
+    them stops the plan, and the next round reads the memory again.
 
     Pure: `index` and `stories` are not modified."""
     plan = Plan()
     overlay = _Overlay(index, stories)
+    # Distinctive keys the planned articles will remember (their writes), for the rule above.
+    remembered: set[str] = set()
     # An article twice in one batch: the second time it holds the story the first chose.
     placed: dict[str, str] = {}
     for position, item in enumerate(pending):
@@ -183,6 +264,7 @@ def plan_assignments(
             )
             assignment = Assignment(member.article_id, held_id, 1.0, new=False, held=True)
             plan.assignments.append(assignment)
+            remembered.update(member.keys)
             if not present:
                 # A first pass that died half-way, or a story merged away since: the write
                 # decides where it lands, and later articles must see that.
@@ -212,6 +294,20 @@ def plan_assignments(
         chosen, score = ranked[0] if ranked else (None, 0.0)
         if score < matcher.threshold:
             chosen = None
+            if memory is not None and len(member.keys) >= 2:
+                if remembered & member.keys:
+                    plan.deferred = list(pending[position:])
+                    plan.stopped = f"{member.article_id} recalls keys this batch remembers"
+                    return plan
+                recall = (recalls or {}).get(member.article_id, Recall())
+                chosen, _ = memory.follow_up(member, recall)
+                if chosen is not None and not overlay.known(chosen):
+                    # Joining a story not read: its members and score decide what the index
+                    # holds after the join. Read it, then plan from here again.
+                    plan.deferred = list(pending[position:])
+                    plan.stopped = f"{member.article_id} follows up {chosen}, not read"
+                    plan.wanted = {chosen}
+                    return plan
         story_id = chosen or new_story_id(member.article_id)
         merge: tuple[tuple[str, datetime], ...] = ()
         if chosen is not None:
@@ -244,6 +340,7 @@ def plan_assignments(
         )
         plan.assignments.append(assignment)
         placed[member.article_id] = story_id
+        remembered.update(member.keys)
         if merge:
             plan.deferred = list(pending[position + 1 :])
             plan.stopped = f"{member.article_id} merges {story_id} with {merge[0][0]}"

@@ -12,8 +12,18 @@ from typing import Any, Literal, TypeVar
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
-from detectors.assignment import IndexRead, Postings, StoryRead, candidate_floor, index_tokens
+from detectors.assignment import (
+    CardRead,
+    IndexRead,
+    Postings,
+    StoryRead,
+    candidate_floor,
+    index_tokens,
+    recall_floor,
+)
 from detectors.matching import TermStats
+from detectors.memory import CARD_MEMBERS, Recall
+from detectors.memory import card as memory_card
 from detectors.story import Claim, Member, StoryProfile, StorySnapshot
 from workers.metrics import Metrics
 
@@ -252,10 +262,14 @@ _FURNITURE_MIN_STORIES = 3
 _FURNITURE_TTL_S = 30 * 86400
 _FURNITURE_CACHE_S = 60.0
 
-# Per source: counts "n|last story" per paragraph fingerprint, and the set known as furniture.
-# All keys share the source's hash tag; the count hash is capped, and they expire when idle.
-# Each article is counted once (a redelivery after a crash must not learn twice): `seen` holds
-# the article ids counted, scored by event time and trimmed to the counting window.
+# Per source: per paragraph fingerprint "stories|last story|articles", and the set known as
+# furniture. A paragraph is furniture once it was seen in `need` articles spread over at least
+# two stories (from a source's first few articles on), or in `need` stories: a story's own
+# paragraphs, repeated in one outlet's updates of it, stay story. All keys share the source's
+# hash tag; the count hash is capped, and they expire when idle. Each article is counted once
+# (a redelivery after a crash must not learn twice): `seen` holds the article ids counted,
+# scored by event time and trimmed to the counting window. A value written by an older worker
+# ("n|story") reads as n stories and n articles. Returns how many paragraphs became furniture.
 _OBSERVE_FURNITURE = """
 local counts, known, seen = KEYS[1], KEYS[2], KEYS[3]
 local story, need, cap, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -266,28 +280,35 @@ end
 redis.call('ZREMRANGEBYSCORE', seen, '-inf', event_ts - ttl)
 redis.call('EXPIRE', seen, ttl)
 local size = redis.call('HLEN', counts)
+local learned = 0
 for i = 7, #ARGV do
   local fp = ARGV[i]
   local cur = redis.call('HGET', counts, fp)
   if cur then
-    local sep = string.find(cur, '|', 1, true)
-    local n, last = tonumber(string.sub(cur, 1, sep - 1)), string.sub(cur, sep + 1)
-    if last ~= story then
-      n = n + 1
-      redis.call('HSET', counts, fp, n .. '|' .. story)
-      if n >= need then redis.call('SADD', known, fp) end
+    local ns, last, na, last_article = string.match(cur, '^(%d+)|([^|]*)|?(%d*)|?(.*)$')
+    ns = tonumber(ns)
+    na = tonumber(na) or ns
+    if last_article ~= article then
+      na = na + 1
+      if last ~= story then ns = ns + 1 end
+      redis.call('HSET', counts, fp, ns .. '|' .. story .. '|' .. na .. '|' .. article)
+      if ns >= need or (ns >= 2 and na >= need) then
+        learned = learned + redis.call('SADD', known, fp)
+      end
     end
   elseif size < cap then
-    redis.call('HSET', counts, fp, '1|' .. story)
+    redis.call('HSET', counts, fp, '1|' .. story .. '|1|' .. article)
     size = size + 1
   end
 end
 redis.call('EXPIRE', counts, ttl)
 if redis.call('EXISTS', known) == 1 then redis.call('EXPIRE', known, ttl) end
-return size
+return learned
 """
 
 AnyRedis = Redis | RedisCluster
+# What read_stories returns: stories, their scores in the active set, memory cards.
+_StoriesRead = tuple[dict[str, StoryRead], dict[str, float | None], dict[str, CardRead]]
 
 
 def article_key(prefix: str, article_id: str) -> str:
@@ -438,6 +459,8 @@ class StoryStore:
         ttl_seconds: int = 7 * 24 * 3600,
         max_candidates: int = 25,
         postings_per_token: int = 40,
+        memory_ttl_seconds: int = 90 * 24 * 3600,
+        memory_postings: int = 16,
     ) -> None:
         self._r = client
         self._metrics = metrics
@@ -445,6 +468,9 @@ class StoryStore:
         self._ttl = ttl_seconds
         self._max_candidates = max_candidates
         self._postings = postings_per_token
+        self._memory_ttl = memory_ttl_seconds
+        # Stories read per remembered key: a key more stories carry identifies none of them.
+        self._memory_postings = memory_postings
         self._add_members = client.register_script(_ADD_MEMBERS)
         self._absorb = client.register_script(_ABSORB)
         self._observe = client.register_script(_OBSERVE_FURNITURE)
@@ -452,6 +478,15 @@ class StoryStore:
         self._adopt_alerts = client.register_script(_ADOPT_ALERTS)
         self._furniture_max = 2_000
         self._furniture_cache: dict[str, tuple[float, frozenset[str]]] = {}
+
+    @property
+    def memory_postings(self) -> int:
+        """Stories read per remembered key (what `recall` and the batch planner look at)."""
+        return self._memory_postings
+
+    @property
+    def max_candidates(self) -> int:
+        return self._max_candidates
 
     # -- keys -----------------------------------------------------------------------------------
     def _story(self, story_id: str, part: str) -> str:
@@ -491,10 +526,7 @@ class StoryStore:
     # -- matching -------------------------------------------------------------------------------
     @staticmethod
     def index_tokens(member: Member) -> list[str]:
-        tokens = set(member.tokens)
-        if member.event_date is not None:
-            tokens.add(f"d:{member.event_date.isoformat()}")
-        return sorted(tokens)
+        return member.index_tokens()
 
     async def story_of(self, article_id: str) -> str | None:
         value = await self._timed("get_article", lambda: self._r.get(self._article(article_id)))
@@ -653,6 +685,7 @@ class StoryStore:
             await self._r.zrem(self._stories(), absorbed)
 
         await self._timed("index", reindex)
+        await self.remember(added.story_id, members)
         if ledger or latest:
             await self._adopt(added.story_id, list(ledger), list(latest))
         return Absorbed(
@@ -690,21 +723,31 @@ class StoryStore:
 
     # -- batches: read, decide (detectors.assignment), write -------------------------------------
     async def read_index(
-        self, members: Sequence[Member], window: timedelta
+        self,
+        members: Sequence[Member],
+        window: timedelta,
+        memory_horizon: timedelta | None = None,
     ) -> tuple[dict[str, str], IndexRead]:
         """One round trip for a batch: the stories its articles already hold (redeliveries)
         and the candidate index as one-at-a-time matching reads it, for every article's window
-        (what detectors.assignment.plan_assignments decides from)."""
+        (what detectors.assignment.plan_assignments decides from); with `memory_horizon`, also
+        the long memory's postings of the articles' distinctive keys, as `recall` reads them."""
         ids = sorted({m.article_id for m in members})
         floors: set[float] = set()
         wanted: dict[str, set[float]] = {}
+        remembered: dict[str, set[float]] = {}
         for member in members:
             floor = candidate_floor(member, window)
             floors.add(floor)
             for token in index_tokens(member):
                 wanted.setdefault(token, set()).add(floor)
+            if memory_horizon is not None and len(member.keys) >= 2:
+                since = recall_floor(member, memory_horizon)
+                for key in member.keys:
+                    remembered.setdefault(key, set()).add(since)
         story_floors = sorted(floors)
         tokens = sorted(wanted)
+        keys = sorted(remembered)
 
         async def fetch() -> tuple[dict[str, str], IndexRead]:
             pipe = self._r.pipeline(transaction=False)
@@ -719,6 +762,14 @@ class StoryStore:
                 )
                 for floor in sorted(wanted[token]):
                     pipe.zcount(self._index(token), floor, "+inf")
+            for key in keys:
+                low = min(remembered[key])
+                pipe.zrevrangebyscore(
+                    self._memory(key), "+inf", low, start=0, num=self._memory_postings,
+                    withscores=True,
+                )  # fmt: skip
+                for floor in sorted(remembered[key]):
+                    pipe.zcount(self._memory(key), floor, "+inf")
             replies = iter(await pipe.execute())
             held = {}
             for article_id in ids:
@@ -735,24 +786,39 @@ class StoryStore:
                     entries=entries, complete=counts[low] <= self._postings, floor=low,
                     counts=counts,
                 )  # fmt: skip
-            return held, IndexRead(stories=stories, story_scores={}, tokens=read)
+            memory: dict[str, Postings] = {}
+            for key in keys:
+                entries = [(_s(sid), float(score)) for sid, score in next(replies)]
+                counts = {floor: int(next(replies)) for floor in sorted(remembered[key])}
+                low = min(remembered[key])
+                memory[key] = Postings(
+                    entries=entries, complete=counts[low] <= self._memory_postings, floor=low,
+                    counts=counts,
+                )  # fmt: skip
+            return held, IndexRead(stories=stories, story_scores={}, tokens=read, memory=memory)
 
         return await self._timed("read_index", fetch)
 
     async def read_stories(
-        self, story_ids: Iterable[str]
-    ) -> tuple[dict[str, StoryRead], dict[str, float | None]]:
-        """One round trip: each story's redirect, members and score in the active-stories set."""
+        self, story_ids: Iterable[str], cards: Iterable[str] = ()
+    ) -> _StoriesRead:
+        """One round trip: each story's redirect, members and score in the active-stories set;
+        and for the stories in `cards`, whether they were merged away and their long-memory
+        card (what `recall` reads)."""
         ids = sorted(set(story_ids))
-        if not ids:
-            return {}, {}
+        card_ids = sorted(set(cards))
+        if not ids and not card_ids:
+            return {}, {}, {}
 
-        async def fetch() -> tuple[dict[str, StoryRead], dict[str, float | None]]:
+        async def fetch() -> _StoriesRead:
             pipe = self._r.pipeline(transaction=False)
             for sid in ids:
                 pipe.get(self._story(sid, "redirect"))
                 pipe.hvals(self._story(sid, "members"))
                 pipe.zscore(self._stories(), sid)
+            for sid in card_ids:
+                pipe.exists(self._story(sid, "redirect"))
+                pipe.zrange(self._card(sid), 0, -1)
             replies = iter(await pipe.execute())
             stories, scores = {}, {}
             for sid in ids:
@@ -763,7 +829,11 @@ class StoryStore:
                     members=tuple(_member(v) for v in values),
                 )
                 scores[sid] = float(score) if score is not None else None
-            return stories, scores
+            read_cards = {}
+            for sid in card_ids:
+                redirected, values = next(replies), next(replies)
+                read_cards[sid] = CardRead(bool(redirected), tuple(_member(v) for v in values))
+            return stories, scores, read_cards
 
         return await self._timed("read_stories", fetch)
 
@@ -789,15 +859,24 @@ class StoryStore:
         self,
         joins: Mapping[str, Sequence[Joining]],
         observations: Sequence[Observation] = (),
+        *,
+        remember: bool = False,
     ) -> dict[str, StoryState]:
         """A batch's writes in one round trip: per touched story one Lua call on its slot that
-        adds the articles and reads the story back (StoryState), the index entries, and the
-        furniture counts. A story merged away since it was read comes back as a redirect, its
-        articles not added: the caller follows it and writes them again."""
+        adds the articles and reads the story back (StoryState), the index entries, the
+        furniture counts and (`remember`) the long memory's keys and cards. A story merged away
+        since it was read comes back as a redirect, its articles not added: the caller follows
+        it and writes them again (its memory entries stay under the old id, which `recall`
+        skips as merged away)."""
         story_ids = sorted(joins)
+        counted = [seen for seen in observations if seen.fingerprints]
 
         async def write() -> dict[str, StoryState]:
             pipe = self._r.pipeline(transaction=False)
+            # Furniture first, so their replies lead: each says how many paragraphs it learned.
+            # As observe_furniture: nothing to count, nothing noted.
+            for seen in counted:
+                self._queue_observation(pipe, seen)
             for sid in story_ids:
                 args: list[Any] = [self._ttl, len(joins[sid])]
                 for join in joins[sid]:
@@ -810,11 +889,15 @@ class StoryStore:
                 pipe.eval(_ADD_AND_READ, len(keys), *keys, *args)
             for sid in story_ids:
                 self._queue_index(pipe, sid, [j.member for j in joins[sid]])
-            for seen in observations:
-                if seen.fingerprints:  # as observe_furniture: nothing to count, nothing noted
-                    self._queue_observation(pipe, seen)
+                if remember:
+                    self._queue_remember(pipe, sid, [j.member for j in joins[sid]])
             replies = await pipe.execute()
-            return {sid: _story_state(sid, replies[i]) for i, sid in enumerate(story_ids)}
+            for seen, learned in zip(counted, replies, strict=False):
+                if int(learned) > 0:
+                    # This worker's next batch from the source sees it at once.
+                    self._furniture_cache.pop(seen.source, None)
+            first = len(counted)
+            return {sid: _story_state(sid, replies[first + i]) for i, sid in enumerate(story_ids)}
 
         return await self._timed("write_batch", write)
 
@@ -979,6 +1062,95 @@ class StoryStore:
         args += [seen.article_id, seen.published_at.timestamp(), *seen.fingerprints]
         pipe.eval(_OBSERVE_FURNITURE, len(keys), *keys, *args)
 
+    # -- long memory ----------------------------------------------------------------------------
+    def _memory(self, key: str) -> str:
+        return f"{self._p}:mem:{{{key}}}"
+
+    def _card(self, story_id: str) -> str:
+        return f"{self._p}:memcard:{{{story_id}}}"
+
+    async def remember(self, story_id: str, members: Iterable[Member]) -> None:
+        """Keep the members' distinctive keys and a compact card of the story for the memory
+        horizon (event time in the scores, wall time in the expiry), bounded per key."""
+        members = [m for m in members if m.keys]
+        if not members:
+            return
+
+        async def write() -> None:
+            pipe = self._r.pipeline(transaction=False)
+            self._queue_remember(pipe, story_id, members)
+            await pipe.execute()
+
+        await self._timed("remember", write)
+
+    def _queue_remember(self, pipe: Any, story_id: str, members: Iterable[Member]) -> None:
+        for member in members:
+            if not member.keys:
+                continue
+            ts = member.published_at.timestamp()
+            for key in sorted(member.keys):
+                index = self._memory(key)
+                pipe.zadd(index, {story_id: ts}, gt=True)
+                # Bounded: only the latest stories per key stay (more than a handful means
+                # the key identifies nothing), and an idle key expires; reads skip entries
+                # older than the horizon by their event time.
+                pipe.zremrangebyrank(index, 0, -(4 * self._memory_postings) - 1)
+                pipe.expire(index, self._memory_ttl)
+            # The card keeps the story's earliest members (a sorted set by event time:
+            # a redelivered article's entry is the same element, added once).
+            card = self._card(story_id)
+            pipe.zadd(card, {memory_card(member).to_json(): ts})
+            pipe.zremrangebyrank(card, CARD_MEMBERS, -1)
+            pipe.expire(card, self._memory_ttl)
+
+    async def recall(self, member: Member, since: datetime) -> Recall:
+        """Remembered stories sharing at least two distinctive keys with the article: their
+        cards, the keys that list each, and per key how many stories since `since` carry it."""
+        keys = sorted(member.keys)
+        if len(keys) < 2:
+            return Recall()
+        floor = since.timestamp()
+
+        async def fetch() -> Recall:
+            pipe = self._r.pipeline(transaction=False)
+            for key in keys:
+                pipe.zcount(self._memory(key), floor, "+inf")
+                pipe.zrevrangebyscore(
+                    self._memory(key), "+inf", floor, start=0, num=self._memory_postings
+                )
+            replies = await pipe.execute()
+            df = {k: int(replies[2 * i]) for i, k in enumerate(keys)}
+            listed: dict[str, set[str]] = {}
+            for i, key in enumerate(keys):
+                for raw in replies[2 * i + 1]:
+                    listed.setdefault(_s(raw), set()).add(key)
+            # A story sharing one key cannot pass the rule: read only those sharing two.
+            wanted = sorted(
+                (s for s, found in listed.items() if len(found) >= 2),
+                key=lambda s: (-len(listed[s]), s),
+            )[: self._max_candidates]
+            if not wanted:
+                return Recall(df=df)
+            pipe = self._r.pipeline(transaction=False)
+            for sid in wanted:
+                pipe.exists(self._story(sid, "redirect"))
+                pipe.zrange(self._card(sid), 0, -1)
+            self._trip()
+            replies = await pipe.execute()
+            profiles = []
+            for i, sid in enumerate(wanted):
+                redirected, values = replies[2 * i], replies[2 * i + 1]
+                if values and not redirected:
+                    cards = tuple(Member.from_json(v) for v in values)
+                    profiles.append(StoryProfile(story_id=sid, members=cards))
+            return Recall(
+                stories=profiles,
+                listed={p.story_id: frozenset(listed[p.story_id]) for p in profiles},
+                df=df,
+            )
+
+        return await self._timed("recall", fetch)
+
     # -- learned furniture ----------------------------------------------------------------------
     def _furniture(self, source: str, part: str) -> str:
         return f"{self._p}:furniture:{{{source}}}:{part}"
@@ -1009,11 +1181,13 @@ class StoryStore:
         published_at: datetime,
         min_stories: int = _FURNITURE_MIN_STORIES,
     ) -> None:
-        """Count each paragraph once per story; one seen in `min_stories` stories is furniture.
+        """Count each paragraph once per article and once per story; one seen in `min_stories`
+        articles over at least two stories, or in `min_stories` stories, is furniture.
 
-        Counting stories rather than articles keeps a story's own paragraphs, repeated in its
-        updates, from being learned as furniture. An article is counted once, however often
-        it is delivered.
+        Needing two stories keeps a story's own paragraphs, repeated in one outlet's updates,
+        from being learned as furniture; counting articles learns a new source's chrome from
+        its first few articles instead of its first three stories. An article is counted once,
+        however often it is delivered.
         """
         if not fingerprints:
             return
@@ -1030,7 +1204,12 @@ class StoryStore:
         ]
         args += [article_id, published_at.timestamp()]
         args += fingerprints
-        await self._timed("furniture_observe", lambda: self._observe(keys=keys, args=args))
+        learned = await self._timed(
+            "furniture_observe", lambda: self._observe(keys=keys, args=args)
+        )
+        if learned > 0:
+            # This worker's next article from the source sees it at once, not a minute later.
+            self._furniture_cache.pop(source, None)
 
     # -- alerts ---------------------------------------------------------------------------------
     async def claim_alert(

@@ -24,8 +24,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from detectors.assignment import Assignment, Pending, needed_stories, plan_assignments
+from detectors.assignment import (
+    Assignment,
+    Pending,
+    needed_stories,
+    plan_assignments,
+    recall_from,
+    recall_wanted,
+)
 from detectors.matching import StoryMatcher
+from detectors.memory import LongMemory, Recall
 from detectors.story import Member
 from workers.store import Absorbed, Joining, Observation, StoryState, StoryStore
 
@@ -88,6 +96,8 @@ class StoryTracker:
     window: timedelta
     max_candidates: int = 25
     postings: int = 40
+    # Follow-ups of remembered stories (detectors/memory.py); None: no long memory.
+    memory: LongMemory | None = None
     # Rounds and foreign-story looks, for tests and logs.
     rounds: int = 0
     foreign_merges: int = 0
@@ -107,17 +117,31 @@ class StoryTracker:
     ) -> tuple[list[Item], set[str]]:
         self.rounds += 1
         store = self.store
-        held, index = await store.read_index([i.member for i in todo], self.window)
+        memory = self.memory
+        horizon = memory.horizon if memory is not None else None
+        members = [i.member for i in todo]
+        held, index = await store.read_index(members, self.window, memory_horizon=horizon)
         pending = [Pending(i.member, held.get(i.member.article_id)) for i in todo]
         needed = needed_stories(
             pending, index, window=self.window, max_candidates=self.max_candidates,
             postings=self.postings,
         ) | extra  # fmt: skip
-        stories, scores = await store.read_stories(needed)
+        limits = {"postings": store.memory_postings, "max_candidates": store.max_candidates}
+        cards: set[str] = set()
+        if horizon is not None:
+            for member in members:
+                cards.update(recall_wanted(member, index, horizon, **limits))
+        stories, scores, read_cards = await store.read_stories(needed, cards)
         index.story_scores = scores
+        recalls: dict[str, Recall] = {}
+        if horizon is not None:
+            for member in members:
+                recalls[member.article_id] = recall_from(member, index, read_cards, horizon,
+                                                         **limits)  # fmt: skip
         plan = plan_assignments(
             pending, index, stories, self.matcher, window=self.window,
-            max_candidates=self.max_candidates, postings=self.postings,
+            max_candidates=self.max_candidates, postings=self.postings, memory=memory,
+            recalls=recalls,
         )  # fmt: skip
         assignments = plan.assignments
         if not assignments:
@@ -154,7 +178,7 @@ class StoryTracker:
             for i, t, a in zip(done, targets, assignments, strict=True)
             if a is not merging
         ]
-        states = await store.write_batch(joins, observations)
+        states = await store.write_batch(joins, observations, remember=memory is not None)
         states, moved = await self._follow_redirects(states, joins)
         targets = [_resolve(moved, t) for t in targets]
 
@@ -232,7 +256,7 @@ class StoryTracker:
                 moved[sid] = target
                 again.setdefault(target, []).extend(joins[sid])
                 del states[sid]
-            written = await self.store.write_batch(again)
+            written = await self.store.write_batch(again, remember=self.memory is not None)
             for sid, state in written.items():
                 states[sid] = state
                 joins[sid] = again[sid]

@@ -20,7 +20,7 @@ from detectors.emerging import EmergingStoryDetector
 from detectors.matching import StoryMatcher
 from detectors.signature import SignatureExtractor
 from topics import Alert, DeadLetter, Signature
-from workers.app import FIGURE_DETECTORS, build_extractor, build_matcher
+from workers.app import FIGURE_DETECTORS, build_extractor, build_matcher, build_memory
 from workers.metrics import Metrics
 from workers.pipeline import Ack, ArticlePipeline, Inbound, SinkUnavailable
 from workers.policy import RetryPolicy
@@ -96,6 +96,8 @@ def make_pipeline(store: StoryStore, sink: Any, **overrides: Any) -> ArticlePipe
         "matcher": matcher(),
         "emerging": EmergingStoryDetector(),
         "figures": FIGURE_DETECTORS,
+        # The worker's long memory, so the undisturbed baseline matches as the worker does.
+        "memory": build_memory(SETTINGS),
         "sleep": no_wait,
         "redis_retry": RetryPolicy(
             "redis", (RedisConnectionError, RedisTimeoutError), sleep=no_wait

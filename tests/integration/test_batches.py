@@ -16,12 +16,15 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
+from detectors.memory import LongMemory
+from detectors.story import Member
 from tests.integration import recording
-from tests.integration.recording import RecordingSink
+from tests.integration.recording import RecordingSink, matcher
 from tests.streams.events import T0, raid_articles
 from workers.metrics import Metrics
-from workers.pipeline import ArticlePipeline, Inbound
-from workers.store import StoryStore, article_key
+from workers.pipeline import ArticlePipeline, Inbound, assign_story
+from workers.store import Joining, StoryStore, article_key
+from workers.tracking import Item, Step, StoryTracker
 
 pytestmark = pytest.mark.services
 
@@ -163,3 +166,60 @@ async def test_a_redelivered_batch_changes_nothing_and_sends_nothing_again(
 async def _member_keys(client: Redis, unique: str) -> AsyncIterator[bytes]:
     async for key in client.scan_iter(match=f"t{unique}:story:*:members"):
         yield key
+
+
+def _follow_up_members() -> list[Member]:
+    """A shooting, its follow-up five weeks later (other words; only its distinctive keys tie
+    it back), and a stranger sharing one key: as test_store's long-memory test, in batches."""
+    keys = frozenset({"person:dana-okafor", "addr:2700-larkspur-ave", "street:larkspur-ave"})
+    return [
+        Member(
+            "shot", "gazette.example", T0, "Two wounded on Larkspur Avenue",
+            terms=frozenset({"wounded", "larkspur", "market"}), keys=keys,
+        ),
+        Member(
+            "charged", "courier.example", T0 + timedelta(days=35), "Man charged in spring attack",
+            terms=frozenset({"charged", "arraignment", "bail"}),
+            keys=frozenset({"person:dana-okafor", "street:larkspur-ave", "person:tom-ruiz"}),
+        ),
+        Member(
+            "other", "courier.example", T0 + timedelta(days=36), "Man charged in robbery",
+            terms=frozenset({"robbery", "pharmacy", "escaped"}),
+            keys=frozenset({"person:tom-ruiz", "street:oak-st"}),
+        ),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("split", [[3], [1, 2], [2, 1]])
+async def test_the_long_memory_gives_in_batches_what_it_gives_one_at_a_time(
+    client: Redis, unique: str, split: list[int]
+) -> None:
+    members = _follow_up_members()
+    window, memory = timedelta(days=7), LongMemory()
+    one = StoryStore(client, Metrics.create(), prefix=f"t{unique}one", ttl_seconds=3600)
+    alone = [
+        (await assign_story(one, matcher(), m, [], m.published_at - window, memory=memory))
+        .story_id
+        for m in members
+    ]
+    assert alone[1] == alone[0] != alone[2]  # the follow-up joins; the stranger does not
+
+    many = StoryStore(client, Metrics.create(), prefix=f"t{unique}many", ttl_seconds=3600)
+    tracker = StoryTracker(many, matcher(), window=window, memory=memory)
+
+    async def detect(_step: Step) -> None:
+        return None
+
+    placed: dict[int, str] = {}
+    start = 0
+    for size in split:
+        items = [
+            Item(start + i, m, Joining(m, m.to_json(), ()))
+            for i, m in enumerate(members[start : start + size])
+        ]
+        for key, where in (await tracker.track(items, detect)).items():
+            placed[key] = where.story_id
+        start += size
+    batched = [placed[i] for i in range(len(members))]
+    # Story ids name their first article, so equal ids mean the same stories.
+    assert batched == alone

@@ -155,11 +155,15 @@ class FlakyStore(StoryStore):
     faults: list[BaseException]
 
     async def write_batch(
-        self, joins: Mapping[str, Sequence[Joining]], observations: Sequence[Observation] = ()
+        self,
+        joins: Mapping[str, Sequence[Joining]],
+        observations: Sequence[Observation] = (),
+        *,
+        remember: bool = False,
     ) -> dict[str, StoryState]:
         if self.faults:
             raise self.faults.pop(0)
-        return await super().write_batch(joins, observations)
+        return await super().write_batch(joins, observations, remember=remember)
 
 
 async def _flaky(services: Any, unique: str, faults: list[BaseException]) -> FlakyStore:
