@@ -20,6 +20,7 @@ from detectors.assignment import (
     Assignment,
     IndexRead,
     Pending,
+    Plan,
     Postings,
     StoryRead,
     _Overlay,
@@ -29,6 +30,7 @@ from detectors.assignment import (
     plan_assignments,
 )
 from detectors.matching import StoryMatcher, TermStats
+from detectors.memory import LongMemory, Recall
 from detectors.story import Member, StoryProfile, new_story_id
 
 WINDOW = timedelta(days=7)
@@ -350,3 +352,55 @@ def test_the_overlay_sees_the_index_as_the_store_would_after_each_article(
         overlay.add(story_id, member)
     if postings < 40:
         assert truncated  # the approximated path is exercised
+
+
+# -- the long memory in a batch -------------------------------------------------------------------
+_KEYS = frozenset({"person:ines-varga", "addr:1200-quarry-rd", "street:quarry-rd"})
+
+
+def _keyed(aid: str, days: int, terms: set[str], keys: frozenset[str] = _KEYS) -> Member:
+    return Member(aid, f"{aid}.example", T0 + timedelta(days=days), aid,
+                  terms=frozenset(terms), keys=keys)  # fmt: skip
+
+
+def _remembered(story_id: str, member: Member) -> Recall:
+    return Recall(
+        stories=[StoryProfile(story_id, (member,))],
+        listed={story_id: member.keys},
+        df=dict.fromkeys(member.keys, 1),
+    )
+
+
+def _plan(
+    members: Sequence[Member], stories: dict[str, StoryRead], recalls: dict[str, Recall]
+) -> Plan:
+    empty = IndexRead(stories={}, story_scores={}, tokens={})
+    return plan_assignments(
+        [Pending(m) for m in members], empty, stories, StoryMatcher(), window=WINDOW,
+        max_candidates=MAX_CANDIDATES, postings=40, memory=LongMemory(), recalls=recalls,
+    )  # fmt: skip
+
+
+def test_a_follow_up_of_a_story_not_read_asks_for_it_then_joins_it() -> None:
+    old = _keyed("fire", 0, {"blaze", "warehouse"})
+    later = _keyed("trial", 40, {"sentenced", "arson"})
+    recalls = {"trial": _remembered("st-fire", old)}
+    first = _plan([later], {}, recalls)
+    assert first.assignments == [] and first.wanted == {"st-fire"}
+    read = {"st-fire": StoryRead("st-fire", None, (old,))}
+    (joined,) = _plan([later], read, recalls).assignments
+    assert (joined.story_id, joined.new) == ("st-fire", False)
+
+
+def test_an_article_sharing_keys_with_one_earlier_in_the_batch_waits_for_a_new_read() -> None:
+    # The first starts a story and remembers its keys; the memory the batch read cannot show
+    # that, so planning stops at the second rather than decide without it.
+    first = _keyed("rally", 0, {"march", "crowd"})
+    second = _keyed("verdict", 45, {"jury", "acquitted"})
+    plan = _plan([first, second], {}, {})
+    assert [a.article_id for a in plan.assignments] == ["rally"]
+    assert [p.member.article_id for p in plan.deferred] == ["verdict"]
+    # An article with keys of its own is planned on.
+    stranger = _keyed("regatta", 45, {"sailing"}, frozenset({"venue:lakeside-club", "person:al-b"}))
+    plan = _plan([first, stranger], {}, {})
+    assert [a.article_id for a in plan.assignments] == ["rally", "regatta"]
