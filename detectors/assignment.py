@@ -20,13 +20,13 @@ what was planned, reads again and plans the rest.
 from __future__ import annotations
 
 import bisect
-import copy
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from detectors.matching import StoryMatcher, TermStats
-from detectors.memory import LongMemory, Recall
+from detectors.memory import CARD_MEMBERS, LongMemory, Recall
+from detectors.memory import card as memory_card
 from detectors.story import Member, StoryProfile, new_story_id
 
 
@@ -135,6 +135,8 @@ class Plan:
     stopped: str | None = None
     # Stories the plan needed and was not given: read them for the next round.
     wanted: set[str] = field(default_factory=set)
+    # Remembered stories whose memory cards the plan needed and was not given.
+    wanted_cards: set[str] = field(default_factory=set)
 
 
 def needed_stories(
@@ -191,43 +193,6 @@ class CardRead:
     members: tuple[Member, ...]
 
 
-def recall_from(
-    member: Member,
-    index: IndexRead,
-    cards: Mapping[str, CardRead],
-    horizon: timedelta,
-    *,
-    postings: int,
-    max_candidates: int,
-) -> Recall:
-    """What StoryStore.recall returns for the article, from the batch's read of the memory
-    index and of the cards `recall_wanted` named."""
-    keys = sorted(member.keys)
-    if len(keys) < 2:
-        return Recall()
-    floor = recall_floor(member, horizon)
-    df = {k: index.memory[k].counts[floor] for k in keys if k in index.memory}
-    listed: dict[str, set[str]] = {}
-    for key in keys:
-        read = index.memory.get(key)
-        if read is None:
-            continue
-        for sid in read.top(floor, postings):
-            listed.setdefault(sid, set()).add(key)
-    wanted = recall_wanted(member, index, horizon, postings=postings,
-                           max_candidates=max_candidates)  # fmt: skip
-    profiles = []
-    for sid in wanted:
-        card = cards[sid]
-        if card.members and not card.redirected:
-            profiles.append(StoryProfile(story_id=sid, members=card.members))
-    return Recall(
-        stories=profiles,
-        listed={p.story_id: frozenset(listed[p.story_id]) for p in profiles},
-        df=df,
-    )
-
-
 def plan_assignments(
     pending: Sequence[Pending],
     index: IndexRead,
@@ -238,20 +203,18 @@ def plan_assignments(
     max_candidates: int,
     postings: int,
     memory: LongMemory | None = None,
-    recalls: Mapping[str, Recall] | None = None,
+    cards: Mapping[str, CardRead] | None = None,
+    memory_postings: int = 16,
 ) -> Plan:
     """Place the batch's articles one after another, as one-at-a-time matching would.
 
-    With `memory`, an article no active story takes may follow up a remembered one, decided
-    from `recalls` (the memory as read before the batch, per article id). What the batch's
-    earlier articles remember is not in that read: an article sharing a distinctive key with
-    them stops the plan, and the next round reads the memory again.
+    With `memory`, an article no active story takes may follow up a remembered one
+    (StoryStore.recall, then LongMemory.follow_up), decided from the memory index as read
+    (`index.memory`, `cards`) plus what the batch's earlier articles remember.
 
     Pure: `index` and `stories` are not modified."""
     plan = Plan()
-    overlay = _Overlay(index, stories)
-    # Distinctive keys the planned articles will remember (their writes), for the rule above.
-    remembered: set[str] = set()
+    overlay = _Overlay(index, stories, cards or {})
     # An article twice in one batch: the second time it holds the story the first chose.
     placed: dict[str, str] = {}
     for position, item in enumerate(pending):
@@ -264,7 +227,6 @@ def plan_assignments(
             )
             assignment = Assignment(member.article_id, held_id, 1.0, new=False, held=True)
             plan.assignments.append(assignment)
-            remembered.update(member.keys)
             if not present:
                 # A first pass that died half-way, or a story merged away since: the write
                 # decides where it lands, and later articles must see that.
@@ -295,11 +257,13 @@ def plan_assignments(
         if score < matcher.threshold:
             chosen = None
             if memory is not None and len(member.keys) >= 2:
-                if remembered & member.keys:
+                recall = overlay.recall(member, memory.horizon, postings=memory_postings,
+                                        max_candidates=max_candidates)  # fmt: skip
+                if isinstance(recall, set):
                     plan.deferred = list(pending[position:])
-                    plan.stopped = f"{member.article_id} recalls keys this batch remembers"
+                    plan.stopped = f"{member.article_id} recalls cards not read"
+                    plan.wanted_cards = recall
                     return plan
-                recall = (recalls or {}).get(member.article_id, Recall())
                 chosen, _ = memory.follow_up(member, recall)
                 if chosen is not None and not overlay.known(chosen):
                     # Joining a story not read: its members and score decide what the index
@@ -340,7 +304,6 @@ def plan_assignments(
         )
         plan.assignments.append(assignment)
         placed[member.article_id] = story_id
-        remembered.update(member.keys)
         if merge:
             plan.deferred = list(pending[position + 1 :])
             plan.stopped = f"{member.article_id} merges {story_id} with {merge[0][0]}"
@@ -398,11 +361,26 @@ def _ranked(hits: Mapping[str, float], limit: int) -> list[str]:
 
 
 class _Overlay:
-    """The index and stories as read, plus what the batch's earlier articles added."""
+    """The index and stories as read, plus what the batch's earlier articles added.
 
-    def __init__(self, index: IndexRead, stories: Mapping[str, StoryRead]) -> None:
-        self._index = copy.deepcopy(index)  # the overlay writes into its own copy
+    Postings are copied when first written (a round reads thousands; an article writes a few
+    dozen), so planning costs what the batch writes, not what it read."""
+
+    def __init__(
+        self,
+        index: IndexRead,
+        stories: Mapping[str, StoryRead],
+        cards: Mapping[str, CardRead] | None = None,
+    ) -> None:
+        self._index = IndexRead(
+            stories=dict(index.stories),
+            story_scores=dict(index.story_scores),
+            tokens=dict(index.tokens),
+            memory=dict(index.memory),
+        )
+        self._owned: set[tuple[bool, str]] = set()
         self._stories = stories
+        self._cards = cards or {}
         self._added: dict[str, list[Member]] = {}
         # Story -> its score in the stories set, as far as the overlay knows.
         self._story_scores: dict[str, float | None] = dict(index.story_scores)
@@ -430,8 +408,19 @@ class _Overlay:
     ) -> dict[str, float]:
         return _hits(self._index, tokens, floor, stats, postings)
 
+    def _writable(self, memory: bool, key: str) -> Postings | None:
+        table = self._index.memory if memory else self._index.tokens
+        read = table.get(key)
+        if read is None or (memory, key) in self._owned:
+            return read
+        read = Postings(list(read.entries), read.complete, read.floor, dict(read.counts))
+        table[key] = read
+        self._owned.add((memory, key))
+        return read
+
     def add(self, story_id: str, member: Member) -> None:
-        """What adding `member` to `story_id` writes: a member, postings (ZADD GT) and counts."""
+        """What adding `member` to `story_id` writes: a member, postings (ZADD GT) and counts,
+        and (StoryStore.remember) its distinctive keys in the long memory."""
         if any(m.article_id == member.article_id for m in self.members(story_id)):
             return  # the store's add is a no-op for a member already there
         before = self.members(story_id)
@@ -445,18 +434,87 @@ class _Overlay:
             if ts >= floor and (old is None or old < floor):
                 self._index.stories[floor] += 1
         self._story_scores[story_id] = ts if old is None else max(old, ts)
+        implied = _scores_from_members(before, index_tokens)
         for token in index_tokens(member):
-            read = self._index.tokens.get(token)
+            read = self._writable(False, token)
             if read is None:
                 continue  # no article of this batch reads it
-            _zadd_gt(read, story_id, ts, _score_from_members(before, token))
+            _zadd_gt(read, story_id, ts, implied.get(token))
+        if member.keys:
+            remembered = _scores_from_members(before, lambda m: sorted(m.keys))
+            for key in sorted(member.keys):
+                read = self._writable(True, key)
+                if read is not None:
+                    _zadd_gt(read, story_id, ts, remembered.get(key))
+
+    def recall(
+        self, member: Member, horizon: timedelta, *, postings: int, max_candidates: int
+    ) -> Recall | set[str]:
+        """What StoryStore.recall would return for the article now; or the remembered stories
+        whose cards it needs and that were not read."""
+        keys = sorted(member.keys)
+        if len(keys) < 2:
+            return Recall()
+        floor = recall_floor(member, horizon)
+        memory = self._index.memory
+        df = {k: memory[k].counts[floor] for k in keys if k in memory}
+        listed: dict[str, set[str]] = {}
+        for key in keys:
+            read = memory.get(key)
+            if read is None:
+                continue
+            for sid in read.top(floor, postings):
+                listed.setdefault(sid, set()).add(key)
+        wanted = sorted(
+            (s for s, found in listed.items() if len(found) >= 2),
+            key=lambda s: (-len(listed[s]), s),
+        )[:max_candidates]
+        profiles: list[StoryProfile] = []
+        unknown: set[str] = set()
+        for sid in wanted:
+            card = self._card(sid)
+            if card is None:
+                unknown.add(sid)
+            elif card.members and not card.redirected:
+                profiles.append(StoryProfile(story_id=sid, members=card.members))
+        if unknown:
+            return unknown
+        return Recall(
+            stories=profiles,
+            listed={p.story_id: frozenset(listed[p.story_id]) for p in profiles},
+            df=df,
+        )
+
+    def _card(self, story_id: str) -> CardRead | None:
+        """A story's memory card as the store holds it now: the card read plus the batch's
+        members with keys, the CARD_MEMBERS earliest (None: a card that was not read)."""
+        read = self._cards.get(story_id)
+        added = [memory_card(m) for m in self._added.get(story_id, []) if m.keys]
+        if read is None:
+            if story_id in self._stories or not added:
+                return None
+            read = CardRead(redirected=False, members=())
+        if not added:
+            return read
+        entries = {(m.published_at.timestamp(), m.to_json()): m for m in read.members}
+        for m in added:
+            entries.setdefault((m.published_at.timestamp(), m.to_json()), m)
+        kept = tuple(entries[k] for k in sorted(entries)[:CARD_MEMBERS])
+        return CardRead(redirected=read.redirected, members=kept)
 
 
-def _score_from_members(members: Iterable[Member], token: str) -> float | None:
-    """A story's score in a token's postings as its members imply (the newest member filed
-    under the token), for a story beyond the prefix read."""
-    scores = [m.published_at.timestamp() for m in members if token in index_tokens(m)]
-    return max(scores) if scores else None
+def _scores_from_members(
+    members: Iterable[Member], filed: Callable[[Member], Iterable[str]]
+) -> dict[str, float]:
+    """A story's score under each token (or memory key) as its members imply: the newest
+    member filed under it. Stands in for the score of a story beyond the prefix read."""
+    out: dict[str, float] = {}
+    for m in members:
+        ts = m.published_at.timestamp()
+        for token in filed(m):
+            if ts > out.get(token, float("-inf")):
+                out[token] = ts
+    return out
 
 
 def _order(entry: tuple[str, float]) -> tuple[float, str]:

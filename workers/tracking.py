@@ -29,11 +29,10 @@ from detectors.assignment import (
     Pending,
     needed_stories,
     plan_assignments,
-    recall_from,
     recall_wanted,
 )
 from detectors.matching import StoryMatcher
-from detectors.memory import LongMemory, Recall
+from detectors.memory import LongMemory
 from detectors.story import Member
 from workers.store import Absorbed, Joining, Observation, StoryState, StoryStore
 
@@ -107,14 +106,21 @@ class StoryTracker:
         `detect` after each round. Returns each item's placement by key."""
         placed: dict[int, Placed] = {}
         todo = list(items)
+        # Stories and memory cards a round's plan asked for, read by the next round.
         extra: set[str] = set()
+        extra_cards: set[str] = set()
         while todo:
-            todo, extra = await self._round(todo, extra, detect, placed)
+            todo, extra, extra_cards = await self._round(todo, extra, extra_cards, detect, placed)
         return placed
 
     async def _round(
-        self, todo: list[Item], extra: set[str], detect: Detect, placed: dict[int, Placed]
-    ) -> tuple[list[Item], set[str]]:
+        self,
+        todo: list[Item],
+        extra: set[str],
+        extra_cards: set[str],
+        detect: Detect,
+        placed: dict[int, Placed],
+    ) -> tuple[list[Item], set[str], set[str]]:
         self.rounds += 1
         store = self.store
         memory = self.memory
@@ -126,28 +132,26 @@ class StoryTracker:
             pending, index, window=self.window, max_candidates=self.max_candidates,
             postings=self.postings,
         ) | extra  # fmt: skip
-        limits = {"postings": store.memory_postings, "max_candidates": store.max_candidates}
-        cards: set[str] = set()
+        cards = set(extra_cards)
         if horizon is not None:
             for member in members:
-                cards.update(recall_wanted(member, index, horizon, **limits))
+                cards.update(recall_wanted(member, index, horizon, postings=store.memory_postings,
+                                           max_candidates=store.max_candidates))  # fmt: skip
+            # A remembered story an article may follow up is read with the candidates: joining
+            # it, the planner needs its members.
+            needed |= cards
         stories, scores, read_cards = await store.read_stories(needed, cards)
         index.story_scores = scores
-        recalls: dict[str, Recall] = {}
-        if horizon is not None:
-            for member in members:
-                recalls[member.article_id] = recall_from(member, index, read_cards, horizon,
-                                                         **limits)  # fmt: skip
         plan = plan_assignments(
             pending, index, stories, self.matcher, window=self.window,
             max_candidates=self.max_candidates, postings=self.postings, memory=memory,
-            recalls=recalls,
+            cards=read_cards, memory_postings=store.memory_postings,
         )  # fmt: skip
         assignments = plan.assignments
         if not assignments:
-            if not plan.wanted - set(stories):
+            if not (plan.wanted - set(stories)) and not (plan.wanted_cards - set(read_cards)):
                 raise NoProgress(f"the planner placed nothing: {plan.stopped}")
-            return todo, extra | plan.wanted
+            return todo, extra | plan.wanted, extra_cards | plan.wanted_cards
         done, rest = todo[: len(assignments)], todo[len(assignments) :]
         log.debug("round %d: %d placed, %d left (%s)", self.rounds, len(done), len(rest),
                   plan.stopped)  # fmt: skip
@@ -238,7 +242,7 @@ class StoryTracker:
             )  # fmt: skip
             state = await store.read_state(final)
             await detect(Step([last], {final: state}, {}))
-        return rest, extra | plan.wanted
+        return rest, extra | plan.wanted, extra_cards | plan.wanted_cards
 
     async def _follow_redirects(
         self, states: dict[str, StoryState], joins: dict[str, list[Joining]]

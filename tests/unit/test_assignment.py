@@ -18,6 +18,7 @@ import pytest
 
 from detectors.assignment import (
     Assignment,
+    CardRead,
     IndexRead,
     Pending,
     Plan,
@@ -28,9 +29,11 @@ from detectors.assignment import (
     index_tokens,
     needed_stories,
     plan_assignments,
+    recall_floor,
 )
 from detectors.matching import StoryMatcher, TermStats
-from detectors.memory import LongMemory, Recall
+from detectors.memory import LongMemory
+from detectors.memory import card as memory_card
 from detectors.story import Member, StoryProfile, new_story_id
 
 WINDOW = timedelta(days=7)
@@ -363,44 +366,64 @@ def _keyed(aid: str, days: int, terms: set[str], keys: frozenset[str] = _KEYS) -
                   terms=frozenset(terms), keys=keys)  # fmt: skip
 
 
-def _remembered(story_id: str, member: Member) -> Recall:
-    return Recall(
-        stories=[StoryProfile(story_id, (member,))],
-        listed={story_id: member.keys},
-        df=dict.fromkeys(member.keys, 1),
-    )
+def _memory_read(members: Sequence[Member], remembered: dict[str, Member]) -> IndexRead:
+    """The memory index as the store reads it for `members`: each remembered story listed
+    under its member's keys, scored by event time."""
+    horizon = LongMemory().horizon
+    memory: dict[str, Postings] = {}
+    for member in members:
+        floor = recall_floor(member, horizon)
+        for key in member.keys:
+            entries = sorted(
+                ((sid, m.published_at.timestamp()) for sid, m in remembered.items()
+                 if key in m.keys), key=lambda e: (e[1], e[0]), reverse=True,
+            )  # fmt: skip
+            read = memory.setdefault(key, Postings(entries, True, floor, {}))
+            read.counts[floor] = sum(1 for _, ts in entries if ts >= floor)
+    return IndexRead(stories={}, story_scores={}, tokens={}, memory=memory)
 
 
 def _plan(
-    members: Sequence[Member], stories: dict[str, StoryRead], recalls: dict[str, Recall]
+    members: Sequence[Member],
+    stories: dict[str, StoryRead],
+    remembered: dict[str, Member],
+    cards: dict[str, CardRead],
 ) -> Plan:
-    empty = IndexRead(stories={}, story_scores={}, tokens={})
     return plan_assignments(
-        [Pending(m) for m in members], empty, stories, StoryMatcher(), window=WINDOW,
-        max_candidates=MAX_CANDIDATES, postings=40, memory=LongMemory(), recalls=recalls,
+        [Pending(m) for m in members], _memory_read(members, remembered), stories,
+        StoryMatcher(), window=WINDOW, max_candidates=MAX_CANDIDATES, postings=40,
+        memory=LongMemory(), cards=cards,
     )  # fmt: skip
 
 
 def test_a_follow_up_of_a_story_not_read_asks_for_it_then_joins_it() -> None:
     old = _keyed("fire", 0, {"blaze", "warehouse"})
     later = _keyed("trial", 40, {"sentenced", "arson"})
-    recalls = {"trial": _remembered("st-fire", old)}
-    first = _plan([later], {}, recalls)
-    assert first.assignments == [] and first.wanted == {"st-fire"}
+    remembered = {"st-fire": old}
+    # The card not read: the plan asks for it.
+    first = _plan([later], {}, remembered, {})
+    assert first.assignments == [] and first.wanted_cards == {"st-fire"}
+    # The card read, but not the story: joining it needs its members.
+    cards = {"st-fire": CardRead(False, (memory_card(old),))}
+    second = _plan([later], {}, remembered, cards)
+    assert second.assignments == [] and second.wanted == {"st-fire"}
     read = {"st-fire": StoryRead("st-fire", None, (old,))}
-    (joined,) = _plan([later], read, recalls).assignments
+    (joined,) = _plan([later], read, remembered, cards).assignments
     assert (joined.story_id, joined.new) == ("st-fire", False)
+    # Merged away since: recall skips it, and the article starts its own story.
+    gone = {"st-fire": CardRead(True, (memory_card(old),))}
+    (alone,) = _plan([later], read, remembered, gone).assignments
+    assert alone.new and alone.story_id != "st-fire"
 
 
-def test_an_article_sharing_keys_with_one_earlier_in_the_batch_waits_for_a_new_read() -> None:
-    # The first starts a story and remembers its keys; the memory the batch read cannot show
-    # that, so planning stops at the second rather than decide without it.
+def test_a_follow_up_of_a_story_the_batch_started_joins_it_in_the_same_plan() -> None:
+    # The first starts a story and remembers its keys; the second, weeks later in other
+    # words, recalls it through what the first wrote, as it would one at a time.
     first = _keyed("rally", 0, {"march", "crowd"})
     second = _keyed("verdict", 45, {"jury", "acquitted"})
-    plan = _plan([first, second], {}, {})
-    assert [a.article_id for a in plan.assignments] == ["rally"]
-    assert [p.member.article_id for p in plan.deferred] == ["verdict"]
-    # An article with keys of its own is planned on.
-    stranger = _keyed("regatta", 45, {"sailing"}, frozenset({"venue:lakeside-club", "person:al-b"}))
-    plan = _plan([first, stranger], {}, {})
-    assert [a.article_id for a in plan.assignments] == ["rally", "regatta"]
+    stranger = _keyed("regatta", 46, {"sailing"}, frozenset({"person:ines-varga", "venue:x"}))
+    plan = _plan([first, second, stranger], {}, {}, {})
+    rally, verdict, regatta = plan.assignments
+    assert plan.deferred == []
+    assert rally.new and verdict.story_id == rally.story_id and not verdict.new
+    assert regatta.new and regatta.story_id != rally.story_id  # one shared key is not enough
