@@ -252,6 +252,76 @@ end
 return n_done
 """
 
+# Many sorted sets read in one call (a batch reads thousands of index keys: one command each
+# cost the client more than the work). ARGV per key: how many entries to return (0: none),
+# how many floors, the floors in ascending order. Reply per key: {entries newest first with
+# scores (ZREVRANGEBYSCORE +inf <lowest floor> WITHSCORES LIMIT 0 n), {ZCOUNT per floor}}.
+_READ_SORTED = """
+local out = {}
+local i = 1
+for k = 1, #KEYS do
+  local num, n_floors = tonumber(ARGV[i]), tonumber(ARGV[i + 1])
+  i = i + 2
+  local counts = {}
+  for f = 1, n_floors do
+    counts[f] = redis.call('ZCOUNT', KEYS[k], ARGV[i + f - 1], '+inf')
+  end
+  local entries = {}
+  if num > 0 and n_floors > 0 then
+    entries = redis.call('ZREVRANGEBYSCORE', KEYS[k], '+inf', ARGV[i], 'WITHSCORES', 'LIMIT', 0,
+                         num)
+  end
+  i = i + n_floors
+  out[k] = {entries, counts}
+end
+return out
+"""
+
+# Many sorted sets written in one call: per key ttl, GT (1: ZADD GT, 0: plain ZADD), a trim
+# (0: none, 1: keep the n highest ranks, 2: keep the n lowest), n, how many (score, member)
+# pairs, the pairs. Each key expires after ttl seconds.
+_ZADD_MANY = """
+local i = 1
+for k = 1, #KEYS do
+  local key = KEYS[k]
+  local ttl, gt, trim = tonumber(ARGV[i]), ARGV[i + 1], tonumber(ARGV[i + 2])
+  local n, pairs = tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
+  i = i + 5
+  for _ = 1, pairs do
+    if gt == '1' then
+      redis.call('ZADD', key, 'GT', ARGV[i], ARGV[i + 1])
+    else
+      redis.call('ZADD', key, ARGV[i], ARGV[i + 1])
+    end
+    i = i + 2
+  end
+  if trim == 1 then
+    redis.call('ZREMRANGEBYRANK', key, 0, -n - 1)
+  elseif trim == 2 then
+    redis.call('ZREMRANGEBYRANK', key, n, -1)
+  end
+  redis.call('EXPIRE', key, ttl)
+end
+return #KEYS
+"""
+
+# Each article's story recorded unless one is (SET NX EX), and the story that holds it.
+# ARGV: ttl, then one story id per key.
+_CLAIM_MANY = """
+local ttl = tonumber(ARGV[1])
+local out = {}
+for k = 1, #KEYS do
+  redis.call('SET', KEYS[k], ARGV[k + 1], 'NX', 'EX', ttl)
+  out[k] = redis.call('GET', KEYS[k])
+end
+return out
+"""
+
+# Keys per multi-key call on a single Redis: bounds how long one script holds the server.
+_KEYS_PER_CALL = 2_000
+# Trims of the sorted-set writes (_ZADD_MANY).
+_NO_TRIM, _KEEP_HIGHEST, _KEEP_LOWEST = 0, 1, 2
+
 # Redirect chains are short (a survivor is always the older story); this bounds a bad loop.
 _MAX_REDIRECTS = 16
 # A story's keys, in the order _ADD_AND_READ takes them.
@@ -447,6 +517,35 @@ def replay_key(prefix: str, run_id: str, part: str) -> str:
     return f"{prefix}:replay:{{{run_id}}}:{part}"
 
 
+@dataclass
+class _SortedWrites:
+    """Sorted-set writes of one batch, merged per key (ZADD GT keeps the highest score, so a
+    member written twice is written once), then sent as few _ZADD_MANY calls."""
+
+    specs: dict[str, tuple[int, bool, int, int]] = field(default_factory=dict)
+    pairs: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def add(
+        self, key: str, member: str, score: float, *, ttl: int, gt: bool = True,
+        trim: int = _NO_TRIM, keep: int = 0,
+    ) -> None:  # fmt: skip
+        self.specs[key] = (ttl, gt, trim, keep)
+        pairs = self.pairs.setdefault(key, {})
+        if gt and member in pairs:
+            score = max(score, pairs[member])
+        pairs[member] = score
+
+    def args(self, keys: Sequence[str]) -> list[Any]:
+        out: list[Any] = []
+        for key in keys:
+            ttl, gt, trim, keep = self.specs[key]
+            pairs = self.pairs[key]
+            out += [ttl, int(gt), trim, keep, len(pairs)]
+            for member, score in pairs.items():
+                out += [score, member]
+        return out
+
+
 class StoryStore:
     """Story state in Redis. Connects lazily through the given client; every call is timed."""
 
@@ -503,6 +602,35 @@ class StoryStore:
 
     def _replay(self, run_id: str, part: str) -> str:
         return replay_key(self._p, run_id, part)
+
+    def _calls(self, keys: Iterable[str]) -> list[list[str]]:
+        """Keys in groups one multi-key script may take: on a cluster, one hash slot per
+        group (a script touches one slot); on one Redis, up to _KEYS_PER_CALL keys."""
+        ordered = sorted(set(keys))
+        if isinstance(self._r, RedisCluster):
+            slots: dict[int, list[str]] = {}
+            for key in ordered:
+                slots.setdefault(self._r.keyslot(key), []).append(key)
+            return list(slots.values())
+        return [ordered[i : i + _KEYS_PER_CALL] for i in range(0, len(ordered), _KEYS_PER_CALL)]
+
+    def _queue_reads(
+        self, pipe: Any, reads: Mapping[str, tuple[int, Sequence[float]]]
+    ) -> list[list[str]]:
+        """Queue _READ_SORTED for {key: (entries wanted, floors ascending)}; returns the key
+        groups in the order their replies come."""
+        groups = self._calls(reads)
+        for group in groups:
+            args: list[Any] = []
+            for key in group:
+                num, floors = reads[key]
+                args += [num, len(floors), *floors]
+            pipe.eval(_READ_SORTED, len(group), *group, *args)
+        return groups
+
+    def _queue_writes(self, pipe: Any, writes: _SortedWrites) -> None:
+        for group in self._calls(writes.specs):
+            pipe.eval(_ZADD_MANY, len(group), *group, *writes.args(group))
 
     def _trip(self, count: int = 1) -> None:
         """Count round trips to Redis (a command or a pipeline each), for the per-article metric."""
@@ -749,52 +877,45 @@ class StoryStore:
         tokens = sorted(wanted)
         keys = sorted(remembered)
 
+        reads: dict[str, tuple[int, Sequence[float]]] = {
+            self._stories(): (0, story_floors)
+        }
+        for token in tokens:
+            reads[self._index(token)] = (self._postings, sorted(wanted[token]))
+        for key in keys:
+            reads[self._memory(key)] = (self._memory_postings, sorted(remembered[key]))
+
         async def fetch() -> tuple[dict[str, str], IndexRead]:
             pipe = self._r.pipeline(transaction=False)
             for article_id in ids:
                 pipe.get(self._article(article_id))
-            for floor in story_floors:
-                pipe.zcount(self._stories(), floor, "+inf")
-            for token in tokens:
-                low = min(wanted[token])
-                pipe.zrevrangebyscore(
-                    self._index(token), "+inf", low, start=0, num=self._postings, withscores=True
-                )
-                for floor in sorted(wanted[token]):
-                    pipe.zcount(self._index(token), floor, "+inf")
-            for key in keys:
-                low = min(remembered[key])
-                pipe.zrevrangebyscore(
-                    self._memory(key), "+inf", low, start=0, num=self._memory_postings,
-                    withscores=True,
-                )  # fmt: skip
-                for floor in sorted(remembered[key]):
-                    pipe.zcount(self._memory(key), floor, "+inf")
-            replies = iter(await pipe.execute())
+            groups = self._queue_reads(pipe, reads)
+            replies = await pipe.execute()
             held = {}
-            for article_id in ids:
-                value = next(replies)
+            for article_id, value in zip(ids, replies, strict=False):
                 if value is not None:
                     held[article_id] = _s(value)
-            stories = {floor: int(next(replies)) for floor in story_floors}
-            read: dict[str, Postings] = {}
-            for token in tokens:
-                entries = [(_s(sid), float(score)) for sid, score in next(replies)]
-                counts = {floor: int(next(replies)) for floor in sorted(wanted[token])}
-                low = min(wanted[token])
-                read[token] = Postings(
-                    entries=entries, complete=counts[low] <= self._postings, floor=low,
-                    counts=counts,
+            sorted_sets: dict[str, tuple[list[Any], list[Any]]] = {}
+            for group, reply in zip(groups, replies[len(ids) :], strict=True):
+                for key, (entries, counts) in zip(group, reply, strict=True):
+                    sorted_sets[key] = (entries, counts)
+
+            def postings(key: str, limit: int) -> Postings:
+                entries, counts = sorted_sets[key]
+                floors = reads[key][1]
+                pairs = [
+                    (_s(entries[i]), float(entries[i + 1])) for i in range(0, len(entries), 2)
+                ]
+                by_floor = {f: int(c) for f, c in zip(floors, counts, strict=True)}
+                return Postings(
+                    entries=pairs, complete=by_floor[floors[0]] <= limit, floor=floors[0],
+                    counts=by_floor,
                 )  # fmt: skip
-            memory: dict[str, Postings] = {}
-            for key in keys:
-                entries = [(_s(sid), float(score)) for sid, score in next(replies)]
-                counts = {floor: int(next(replies)) for floor in sorted(remembered[key])}
-                low = min(remembered[key])
-                memory[key] = Postings(
-                    entries=entries, complete=counts[low] <= self._memory_postings, floor=low,
-                    counts=counts,
-                )  # fmt: skip
+
+            _, story_counts = sorted_sets[self._stories()]
+            stories = {f: int(c) for f, c in zip(story_floors, story_counts, strict=True)}
+            read = {t: postings(self._index(t), self._postings) for t in tokens}
+            memory = {k: postings(self._memory(k), self._memory_postings) for k in keys}
             return held, IndexRead(stories=stories, story_scores={}, tokens=read, memory=memory)
 
         return await self._timed("read_index", fetch)
@@ -844,14 +965,21 @@ class StoryStore:
             return {}
         ids = sorted(wanted)
 
+        story_of = {self._article(aid): wanted[aid] for aid in ids}
+
         async def claim() -> dict[str, str]:
             pipe = self._r.pipeline(transaction=False)
-            for article_id in ids:
-                key = self._article(article_id)
-                pipe.set(key, wanted[article_id], nx=True, ex=self._ttl)
-                pipe.get(key)
+            groups = self._calls(story_of)
+            for group in groups:
+                args: list[Any] = [self._ttl, *(story_of[key] for key in group)]
+                pipe.eval(_CLAIM_MANY, len(group), *group, *args)
             replies = await pipe.execute()
-            return {aid: _s(replies[2 * i + 1]) for i, aid in enumerate(ids)}
+            held = {
+                key: _s(value)
+                for group, reply in zip(groups, replies, strict=True)
+                for key, value in zip(group, reply, strict=True)
+            }
+            return {aid: held[self._article(aid)] for aid in ids}
 
         return await self._timed("claim_articles", claim)
 
@@ -887,10 +1015,12 @@ class StoryStore:
                         args += [claim_id, claim_json]
                 keys = [self._story(sid, p) for p in _STORY_PARTS]
                 pipe.eval(_ADD_AND_READ, len(keys), *keys, *args)
+            writes = _SortedWrites()
             for sid in story_ids:
-                self._queue_index(pipe, sid, [j.member for j in joins[sid]])
+                self._index_writes(writes, sid, [j.member for j in joins[sid]])
                 if remember:
-                    self._queue_remember(pipe, sid, [j.member for j in joins[sid]])
+                    self._remember_writes(writes, sid, [j.member for j in joins[sid]])
+            self._queue_writes(pipe, writes)
             replies = await pipe.execute()
             for seen, learned in zip(counted, replies, strict=False):
                 if int(learned) > 0:
@@ -931,14 +1061,22 @@ class StoryStore:
         if not tokens:
             return {}
 
+        reads = {self._index(t): (self._postings, [wanted[t]]) for t in tokens}
+
         async def fetch() -> dict[str, list[str]]:
             pipe = self._r.pipeline(transaction=False)
-            for token in tokens:
-                pipe.zrevrangebyscore(
-                    self._index(token), "+inf", wanted[token], start=0, num=self._postings
-                )
+            groups = self._queue_reads(pipe, reads)
             replies = await pipe.execute()
-            return {t: [_s(v) for v in replies[i]] for i, t in enumerate(tokens)}
+            out: dict[str, list[str]] = {}
+            by_key = {
+                key: entries
+                for group, reply in zip(groups, replies, strict=True)
+                for key, (entries, _) in zip(group, reply, strict=True)
+            }
+            for token in tokens:
+                entries = by_key[self._index(token)]
+                out[token] = [_s(entries[i]) for i in range(0, len(entries), 2)]
+            return out
 
         return await self._timed("recheck", fetch)
 
@@ -1040,19 +1178,19 @@ class StoryStore:
             out[source] = self._cache_furniture(source, frozenset(_s(m) for m in members), now)
         return out
 
-    def _queue_index(self, pipe: Any, story_id: str, members: Sequence[Member]) -> None:
+    def _index_writes(
+        self, writes: _SortedWrites, story_id: str, members: Sequence[Member]
+    ) -> None:
         # The index is only a hint for matching: one key per token, not atomic with the story.
+        # GT keeps the latest event time and still adds new members.
         latest = 0.0
         for member in members:
             ts = member.published_at.timestamp()
             latest = max(latest, ts)
             for token in index_tokens(member):
-                # GT keeps the latest event time and still adds new members.
-                pipe.zadd(self._index(token), {story_id: ts}, gt=True)
-                pipe.expire(self._index(token), self._ttl)
+                writes.add(self._index(token), story_id, ts, ttl=self._ttl)
         if members:
-            pipe.zadd(self._stories(), {story_id: latest}, gt=True)
-            pipe.expire(self._stories(), self._ttl)
+            writes.add(self._stories(), story_id, latest, ttl=self._ttl)
 
     def _queue_observation(self, pipe: Any, seen: Observation) -> None:
         keys = [self._furniture(seen.source, p) for p in ("counts", "known", "seen")]
@@ -1078,30 +1216,34 @@ class StoryStore:
 
         async def write() -> None:
             pipe = self._r.pipeline(transaction=False)
-            self._queue_remember(pipe, story_id, members)
+            writes = _SortedWrites()
+            self._remember_writes(writes, story_id, members)
+            self._queue_writes(pipe, writes)
             await pipe.execute()
 
         await self._timed("remember", write)
 
-    def _queue_remember(self, pipe: Any, story_id: str, members: Iterable[Member]) -> None:
+    def _remember_writes(
+        self, writes: _SortedWrites, story_id: str, members: Iterable[Member]
+    ) -> None:
         for member in members:
             if not member.keys:
                 continue
             ts = member.published_at.timestamp()
             for key in sorted(member.keys):
-                index = self._memory(key)
-                pipe.zadd(index, {story_id: ts}, gt=True)
                 # Bounded: only the latest stories per key stay (more than a handful means
                 # the key identifies nothing), and an idle key expires; reads skip entries
                 # older than the horizon by their event time.
-                pipe.zremrangebyrank(index, 0, -(4 * self._memory_postings) - 1)
-                pipe.expire(index, self._memory_ttl)
+                writes.add(
+                    self._memory(key), story_id, ts, ttl=self._memory_ttl, trim=_KEEP_HIGHEST,
+                    keep=4 * self._memory_postings,
+                )  # fmt: skip
             # The card keeps the story's earliest members (a sorted set by event time:
             # a redelivered article's entry is the same element, added once).
-            card = self._card(story_id)
-            pipe.zadd(card, {memory_card(member).to_json(): ts})
-            pipe.zremrangebyrank(card, CARD_MEMBERS, -1)
-            pipe.expire(card, self._memory_ttl)
+            writes.add(
+                self._card(story_id), memory_card(member).to_json(), ts, ttl=self._memory_ttl,
+                gt=False, trim=_KEEP_LOWEST, keep=CARD_MEMBERS,
+            )  # fmt: skip
 
     async def recall(self, member: Member, since: datetime) -> Recall:
         """Remembered stories sharing at least two distinctive keys with the article: their
