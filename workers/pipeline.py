@@ -270,7 +270,7 @@ class ArticlePipeline:
             await self._deadletter(msg, exc.reason, exc.detail, None)
             return "deadlettered", []
 
-        known = await self._known_furniture(article.source)
+        known = await self._known_furniture(article.source, article.id)
         t0 = time.perf_counter()
         try:
             signature = self.extractor.extract(article, known_furniture=known)
@@ -324,7 +324,6 @@ class ArticlePipeline:
             story_id,
             fingerprints(article.text),
             article_id=article.id,
-            published_at=article.published_at,
         )
         log.debug("article %r -> story %s (score %.2f)", article.id, story_id, assignment.score)
         self.metrics.stage_seconds.labels("match").observe(time.perf_counter() - t0)
@@ -392,10 +391,10 @@ class ArticlePipeline:
         self.metrics.active_stories.set(active)
         self.metrics.emerging_stories.set(emerging)
 
-    async def _known_furniture(self, source: str) -> frozenset[str]:
+    async def _known_furniture(self, source: str, article_id: str) -> frozenset[str]:
         """Learned furniture is an optimisation: without Redis, content rules still apply."""
         try:
-            return await self.store.known_furniture(source)
+            return await self.store.known_furniture(source, article_id)
         except RedisError as exc:
             log.warning(
                 "learned furniture unavailable for %s (%s); using content rules", source, exc
