@@ -8,9 +8,11 @@ Each JSONL row is an article plus `gold`:
   figures     {low, high, thing_key, action, approx}: the interval an editor reads (null is
               unbounded; approx marks "about N", written as low = high = N)
   event_date  the day the article is mainly about; dates: every day-level date it names
-Scoring: actors by id; places by name (location name or any surface form, with
-region/oblast/province read alike); figures one-to-one by action, thing and a compatible
-interval; dates as the set of day-level dates. --show FIELD prints the misses for one field.
+Scoring: actors by id (also split into people, "person:" ids, and organisations, "org:" and
+"group:" ids, so organisation recall shows on its own); places by name (location name or any
+surface form, with region/oblast/province read alike); figures one-to-one by action, thing
+and a compatible interval; dates as the set of day-level dates. --show FIELD prints the
+misses for one field.
 """
 
 from __future__ import annotations
@@ -101,14 +103,18 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("path", type=Path)
-    parser.add_argument("--show", default="", help="actors, places, figures or dates")
+    parser.add_argument(
+        "--show", default="", help="actors, people, orgs, places, figures or dates"
+    )
     parser.add_argument("--repeat", type=int, default=20, help="timing passes over the set")
     args = parser.parse_args()
 
     data = list(rows(args.path))
     articles = [article(row) for row in data]
     ex = extractor()
-    scores = {name: Score() for name in ("actors", "places", "figures", "dates")}
+    scores = {
+        name: Score() for name in ("actors", "people", "orgs", "places", "figures", "dates")
+    }
     events = 0
     for row, item in zip(data, articles, strict=True):
         gold = row["gold"]
@@ -116,6 +122,12 @@ def main() -> int:
         misses: dict[str, list[str]] = {}
         extra, missed = scores["actors"].add_sets((a.id for a in signature.actors), gold["actors"])
         misses["actors"] = [f"extra {x}" for x in sorted(extra)] + [f"missed {x}" for x in missed]
+        for name, prefixes in (("people", ("person:",)), ("orgs", ("org:", "group:"))):
+            extra, missed = scores[name].add_sets(
+                (a.id for a in signature.actors if a.id.startswith(prefixes)),
+                (a for a in gold["actors"] if a.startswith(prefixes)),
+            )
+            misses[name] = [f"extra {x}" for x in sorted(extra)] + [f"missed {x}" for x in missed]
         found_places: set[str] = set()
         gold_places = {place_key(name) for name in gold["places"]}
         for location in signature.locations:

@@ -173,9 +173,11 @@ class Settings(BaseSettings):
     emerging_min_sources: int = Field(default=3, ge=1)
     emerging_window_hours: float = Field(default=12.0, gt=0)
     story_window_hours: float = Field(default=168.0, gt=0)
+    # How long a closed story's distinctive keys are kept for follow-ups (0: not at all).
+    story_memory_days: float = Field(default=90.0, ge=0)
     # A probability (config/matching.toml holds the model); chosen on the first half of the GVA
     # stream, see README.
-    match_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    match_threshold: float = Field(default=0.4, ge=0.0, le=1.0)
     match_merge_threshold: float = Field(
         default=0.9,
         ge=0.0,

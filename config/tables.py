@@ -40,6 +40,9 @@ def _validate(key: str, data: dict[str, Any], filename: str) -> None:
                 where = f"{section} {entry['id']} aliases"
                 _check_list_of_strings(entry.get("aliases", []), where, filename)
         _check_list_of_strings(data.get("titles", {}).get("words", []), "titles.words", filename)
+        _check_list_of_strings(
+            data.get("role_words", {}).get("words", []), "role_words.words", filename
+        )
     elif key == "places":
         for index, entry in enumerate(data.get("country", [])):
             if not isinstance(entry.get("iso"), str) or not isinstance(entry.get("name"), str):

@@ -35,11 +35,9 @@ def candidate_floor(member: Member, window: timedelta) -> float:
 
 
 def index_tokens(member: Member) -> list[str]:
-    """The index tokens an article is filed under (sorted): actors, places, terms, event day."""
-    tokens = set(member.tokens)
-    if member.event_date is not None:
-        tokens.add(f"d:{member.event_date.isoformat()}")
-    return sorted(tokens)
+    """The index tokens an article is filed under (sorted): actors, places, terms, addresses,
+    event day and near-duplicate bands (the store files it under the same)."""
+    return member.index_tokens()
 
 
 @dataclass

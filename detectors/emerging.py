@@ -82,6 +82,8 @@ class EmergingStoryDetector:
                 continue
             first_by_source: dict[str, ArticleRef] = {}
             for m in members[lo : end + 1]:
+                if m.thin:
+                    continue  # a stub page says nothing an outlet reported
                 first_by_source.setdefault(
                     m.source,
                     ArticleRef(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from detectors.extract_gazetteer import MAX_PLACE_WORDS, GeoPlace
@@ -209,8 +210,38 @@ _NOT_PERSON = frozenset(
     prize award championship series festival empire union city county province region
     district oblast border front line victory peace security energy power hurricane typhoon
     storm cyclone tropical stadium arena centre center plant factory mall hall tower palace
-    finals final open grand prix marathon tour stage game games match""".split()
+    finals final open grand prix marathon tour stage game games match
+    drive trail boulevard parkway circle terrace st ave blvd rd ln calle pike highway hwy
+    interstate expressway side fort township village heights gardens apartments complex
+    plaza shooting shootings homicide homicides murder murders robbery assault stabbing
+    crash vigil funeral trial update weather traffic video photos gallery caption close
+    comments""".split()
 )
+# A run ending in one of these names a street ("Bank Street"), whatever words it holds.
+_STREET_WORDS = frozenset(
+    """street st avenue ave road rd drive dr boulevard blvd lane ln way parkway pkwy circle
+    court ct terrace place pl trail highway hwy pike""".split()
+)
+# Words that only qualify a generic body ("Local News", "Breaking News"): no organisation.
+_GENERIC_QUALIFIERS = frozenset(
+    """local breaking latest top more national world daily live video photo photos watch
+    business sports weather community state regional area""".split()
+)
+# Common surnames that look like plural nicknames: "Serena Williams" is no team.
+_PLURAL_SURNAMES = frozenset(
+    """williams jones davis harris adams roberts edwards collins stevens evans phillips hughes
+    rogers morris reynolds richards simmons matthews myers perkins powers watkins hopkins
+    jenkins gibbs hawkins peters james owens banks wells brooks rhodes lewis burns sanders
+    walters daniels fields andrews woods stephens parsons rivers waters holmes norris ellis
+    mathis curtis haynes hayes hodges bates giles reeves lyons""".split()
+)
+# First words of club names in European sport ("Real Betis", "Bayern Munich").
+_CLUB_PREFIXES = frozenset(
+    """real sporting atletico atlético athletic inter dynamo dinamo olympique racing sparta
+    bayern bayer borussia eintracht hertha werder hajduk partizan spartak lokomotiv""".split()
+)
+# Words of a compound people ("African American", "Native American"), not a company name.
+_ADJECTIVAL = re.compile(r"(?:an|ian|ese|ish|ic)$|^(?:native|latin|anglo)$")
 _CONNECTORS = frozenset({"of", "the", "de", "von", "der", "van", "al", "bin", "la", "le", "du"})
 _GOVERNMENT_LOWER = frozenset(
     {
@@ -240,6 +271,10 @@ class _Found:
     # they turn out to be the surname of someone named in full.
     acting_singles: list[str] = field(default_factory=list)
     runs: int = 0
+    # People found by their own name, not introduced by an office or role ("Sgt.", "police
+    # spokesman"): victims, suspects, witnesses. Officials recur across a beat's stories; these
+    # identify one event (detectors.keys).
+    private: set[str] = field(default_factory=set)
     # Countries ("FR") and US states ("US-CA") seen so far, to read ambiguous names.
     context: set[str] = field(default_factory=set)
 
@@ -251,6 +286,8 @@ class Entities:
     actors: list[Actor]
     locations: list[Location]
     place_spans: list[tuple[int, int, str]]
+    # Ids of the people named in full without an office or role in front (see _Found.private).
+    private: frozenset[str] = frozenset()
 
 
 MAX_ENTITIES = 100
@@ -305,6 +342,22 @@ def _choose(
             if place.country in context:
                 return place
     return candidates[0]
+
+
+# A big city is its name's reading when every namesake in the gazetteer has at most this share of
+# its population ("Dallas" is the Texas city; "Birmingham" is not sure to be England's).
+DOMINANT_SHARE = 0.1
+
+
+def _dominant(place: GeoPlace, candidates: tuple[GeoPlace, ...]) -> bool:
+    """A big city whose namesakes are all far smaller: the name alone pins it down."""
+    if place.level != "city" or place.population < BIG_CITY:
+        return False
+    return all(
+        other.population <= DOMINANT_SHARE * place.population
+        for other in candidates
+        if other is not place
+    )
 
 
 # Capitalised runs looked at per article: a long story has a few hundred; junk made of
@@ -390,10 +443,12 @@ class EntityFinder:
                 tokens = _split_tokens(tokens)
             self._sentence(tokens, found, dynamic=not _headline(tokens), spans=True)
         self._resolve_singles(found)
+        actors = list(found.actors.values())[:MAX_ENTITIES]
         return Entities(
-            actors=list(found.actors.values())[:MAX_ENTITIES],
+            actors=actors,
             locations=list(found.locations.values())[:MAX_ENTITIES],
             place_spans=found.place_spans,
+            private=frozenset(found.private & {a.id for a in actors}),
         )
 
     # -- per sentence ------------------------------------------------------------------------
@@ -492,6 +547,8 @@ class EntityFinder:
             return
 
         lows = [word.lower() for word, _ in words]
+        if dynamic and self._team(lows, words, found):
+            return
         # An organisation name: a run carrying an organisation word ("Leeds City Council").
         if (
             dynamic
@@ -529,12 +586,34 @@ class EntityFinder:
                         continue
                 if (
                     dynamic
+                    and size == 1
+                    and entry.kind in ("country", "place")
+                    and index + 1 < stop
+                    and _is_titlecase(tokens[index + 1][0])
+                    and lows[offset + 1] not in lex.names
+                    and lows[offset + 1] not in lex.titles
+                    and lows[offset + 1] not in lex.role_words
+                    and lows[offset + 1] not in lex.organisation_words
+                    and lows[offset + 1] not in _NOT_PERSON
+                    and lows[offset + 1] not in _GENERIC_QUALIFIERS
+                    and lows[offset + 1] not in FUNCTION_WORDS
+                    and not (lex.gazetteer and lex.gazetteer.candidates(lows[offset + 1]))
+                ):
+                    # "Jordan Smith", "Georgia Adams": a given name that is also a country or a
+                    # town, followed by a surname, is a person.
+                    continue
+                if (
+                    dynamic
                     and unknown
                     and unknown[-1] == index - 1
                     and entry.kind in ("country", "demonym", "place")
                 ):
                     # "Air India", "Anglo American", "Real Madrid": a country or city inside
-                    # a longer name is part of an organisation's name.
+                    # a longer name is part of an organisation's name...
+                    if entry.kind == "demonym" and all(
+                        _ADJECTIVAL.search(lows[i - first]) for i in unknown
+                    ):
+                        return  # ...but "African American" is a people, not a company
                     name = " ".join(
                         _strip_possessive(tokens[i][0])[0] for i in range(unknown[0], stop)
                     )
@@ -558,7 +637,13 @@ class EntityFinder:
                         unknown = []
                     index += matched
                     continue
-            if lower in lex.titles or lower in FUNCTION_WORDS or lower in _CALENDAR:
+            if (
+                lower in lex.titles
+                or lower in lex.role_words
+                or lower in FUNCTION_WORDS
+                or lower in _CALENDAR
+                or "-old" in lower  # "Twenty-one-year-old Izaak Bridges": an age, no name
+            ):
                 if unknown:
                     self._flush_unknown(tokens, unknown, found, dynamic, sentence_start)
                     unknown = []
@@ -623,10 +708,23 @@ class EntityFinder:
                         found, f"gov:{iso}", f"Government of {name}", "government", capital.name
                     )
                     return size
-            if size == 1 and not located and (lows[offset] in _COMMON or index == 0):
-                # A capitalised common word, or a sentence's first word: not enough to say place.
-                return 0
             country = next((c for c in candidates if c.level == "country"), None)
+            opens = (
+                country is not None
+                and index == 0
+                and ends_run
+                and nxt[:1].islower()
+                and lows[offset] not in _COMMON
+            )
+            if size == 1 and not located and not opens and (
+                lows[offset] in _COMMON or index == 0
+            ):
+                # A capitalised common word, or a sentence's first word: not enough to say place
+                # (but "Zimbabwe hanged...": a country opening a sentence acts).
+                return 0
+            if size == 1 and state is None and not dateline and lows[offset] in found.full_names:
+                # "Patterson" after "John Patterson" is the man, not the town.
+                return 0
             if country is not None:
                 entry = Entry("country", f"country:{country.country}", country.name)
                 self._entry(entry, tokens, index, end, found, spans=spans)
@@ -645,7 +743,10 @@ class EntityFinder:
             if place.level == "admin1" and not (located or ends_run):
                 return 0
             surface = " ".join(_strip_possessive(tokens[i][0])[0] for i in range(index, end))
-            self._add_location(found, place.id, place.name, place.level, place.within, surface)
+            self._add_location(
+                found, place.id, place.name, place.level, place.within, surface,
+                unambiguous=state is not None or _dominant(place, candidates),
+            )  # fmt: skip
             found.context.add(place.country)
             if place.country == "US" and place.admin1:
                 found.context.add(f"US-{place.admin1}")
@@ -693,6 +794,15 @@ class EntityFinder:
         actor_id = entry_id or f"person:{slugify(name)}"
         found.full_names.setdefault(surname, actor_id)
         self._add_actor(found, actor_id, name, "person", name)
+        if entry_id is None and not self._titled(tokens, indexes[0]):
+            found.private.add(actor_id)
+
+    def _titled(self, tokens: list[Token], index: int) -> bool:
+        """An office or role word just before the name ("Sgt. Ann Lee", "spokesman Al Roe")."""
+        back = index - 1
+        if back >= 0 and tokens[back][0] == ".":
+            back -= 1
+        return back >= 0 and tokens[back][0].lower().rstrip(".") in self._lex.titles
 
     def _known_full(self, person_id: str, name: str) -> bool:
         entry = self._lex.names.get(name_key(name))
@@ -734,12 +844,53 @@ class EntityFinder:
                     update={"mentions": [*actor.mentions, word]}
                 )
 
+    def _team(self, lows: list[str], words: list[tuple[str, bool]], found: _Found) -> bool:
+        """A club: a place and a plural nickname ("Boston Celtics", "Toronto Maple Leafs"), or
+        a club-name prefix ("Real Betis", "Bayern Munich")."""
+        if len(lows) < 2 or len(lows) > 5:
+            return False
+        name = " ".join(word for word, _ in words)
+        if lows[0] in _CLUB_PREFIXES and all(_is_titlecase(w) for w, _ in words):
+            self._add_actor(found, f"org:{slugify(name)}", name, "organisation", name)
+            return True
+        last = lows[-1]
+        if (
+            not last.endswith("s")
+            or last.endswith("ss")
+            or last in _PLURAL_SURNAMES
+            or last in _NOT_PERSON
+            or not _is_titlecase(words[-1][0])
+        ):
+            return False
+        for nickname in (1, 2):
+            place = " ".join(lows[:-nickname])
+            if not place or len(lows) - nickname < 1:
+                continue
+            entry = self._lex.names.get(place)
+            known = entry is not None and entry.kind in ("place", "country")
+            gazetteer = self._lex.gazetteer
+            if not known and gazetteer is not None:
+                # A team carries a big city's, a state's or a country's name; a small town's
+                # name before a plural is more often a first name ("Barry Jenkins").
+                known = any(
+                    c.level in ("admin1", "country") or c.population >= BIG_CITY
+                    for c in gazetteer.candidates(place)
+                )
+            if known and all(_is_titlecase(w) for w, _ in words[-nickname:]):
+                self._add_actor(found, f"org:{slugify(name)}", name, "organisation", name)
+                return True
+        return False
+
     def _organisation(self, tokens: list[Token], first: int, stop: int, found: _Found) -> bool:
         lex = self._lex
         lowers = [_strip_possessive(tokens[i][0])[0].lower() for i in range(first, stop)]
         hits = [i for i, w in enumerate(lowers) if w in lex.organisation_words]
         if len(hits) == len(lowers):
             return True  # "Police said", "Congress": a generic body, not a named one
+        if all(w in lex.organisation_words or w in _GENERIC_QUALIFIERS for w in lowers):
+            return True  # "Local News", "Breaking News": page chrome, no one named
+        if lowers[-1] in _STREET_WORDS:
+            return True  # "Bank Street", "Church Road": a street, neither a body nor a person
         if not hits or name_key(" ".join(t[0] for t in tokens[first:stop])) in lex.names:
             return False
         last = hits[-1]
@@ -967,7 +1118,14 @@ class EntityFinder:
 
     @staticmethod
     def _add_location(
-        found: _Found, place_id: str, name: str, level: str, within: str | None, mention: str
+        found: _Found,
+        place_id: str,
+        name: str,
+        level: str,
+        within: str | None,
+        mention: str,
+        *,
+        unambiguous: bool = False,
     ) -> None:
         location = found.locations.get(place_id)
         if location is None:
@@ -979,8 +1137,13 @@ class EntityFinder:
                 level=level,  # type: ignore[arg-type]
                 within=within,
                 mentions=[mention],
+                unambiguous=unambiguous,
             )
-        elif mention not in location.mentions and len(location.mentions) < 20:
-            found.locations[place_id] = location.model_copy(
-                update={"mentions": [*location.mentions, mention]}
-            )
+            return
+        update: dict[str, object] = {}
+        if mention not in location.mentions and len(location.mentions) < 20:
+            update["mentions"] = [*location.mentions, mention]
+        if unambiguous and not location.unambiguous:
+            update["unambiguous"] = True
+        if update:
+            found.locations[place_id] = location.model_copy(update=update)

@@ -21,6 +21,12 @@ Redis. The API:
         text without the lines whose fingerprint is in known, and how many characters went.
         SignatureExtractor.extract(article, known_furniture=known) does this first.
 
+    drop_chrome(text) -> tuple[str, int]
+        Content cues that need no memory, for a source's very first articles: link-list
+        shape (three or more short unpunctuated lines in a row: menus, related headlines),
+        imperative prompts ("Click here to get alerts on your phone"), very short lines
+        (captions, "Close", "Image 3 of 12", bylines, update stamps).
+
     FurnitureMemory(max_sources, max_per_source, min_articles)
         The same bookkeeping in process memory, least recently seen evicted first: for tests,
         the CLI, or a worker without Redis. observe(source, text) then known(source).
@@ -46,6 +52,7 @@ MAX_SOURCES = 5_000
 MAX_LINES = 400
 
 _DIGITS = re.compile(r"\d+")
+_WORDS = re.compile(r"[a-z][a-z'-]{0,30}")
 _SPACE = re.compile(r"\s+")
 
 
@@ -67,6 +74,78 @@ def fingerprints(text: str) -> list[str]:
         if key is not None:
             seen.setdefault(key, None)
     return list(seen)
+
+
+# A line of this many words or fewer, without a sentence's end, is a caption, a label, a
+# button or a headline of another story, not reporting.
+CHROME_WORDS = 8
+# Lines of up to this many words, unpunctuated, three or more in a row: a list of links.
+LIST_WORDS = 15
+LIST_RUN = 3
+_SENTENCE_END = tuple(".!?\"')…:;")
+_PROMPT_VERBS = frozenset(
+    """click tap sign subscribe download follow share watch listen like join log register
+    continue support donate send submit get read see view enter scroll swipe visit check
+    stay find sign-up signup""".split()
+)
+_PROMPT_OBJECTS = frozenset(
+    """you your our us here now app newsletter newsletters story stories video videos photos
+    gallery updates alerts notifications inbox email facebook twitter instagram page
+    more""".split()
+)
+_DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{1,40}(?:\([A-Za-z. ]{1,20}\))?\s*[-:]?$")
+# A dated stamp ("March 4, 2013", "Posted 8/19/2013") near the top dates the story's
+# weekdays (detectors.dates.dateline): short, but not chrome.
+_STAMP = re.compile(r"\b(?:1[89]|20)\d\d\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b")
+STAMP_CHARS = 400
+MAX_PROMPT_CHARS = 200
+
+
+def _unpunctuated(line: str) -> bool:
+    return not line.rstrip().endswith(_SENTENCE_END)
+
+
+def _prompt(line: str) -> bool:
+    """An imperative aimed at the reader: starts with a prompt verb, names them or the site."""
+    if len(line) > MAX_PROMPT_CHARS:
+        return False
+    words = _WORDS.findall(line.lower())
+    return bool(words) and words[0] in _PROMPT_VERBS and not _PROMPT_OBJECTS.isdisjoint(words)
+
+
+def drop_chrome(text: str) -> tuple[str, int]:
+    """text without lines whose shape says page chrome, and the characters removed.
+
+    The first line is kept when it is a dateline ("ANCHORAGE -"): it says where the story is;
+    so is a dated stamp near the top: it says when.
+    """
+    lines = text.split("\n")
+    words = [len(line.split()) for line in lines]
+    listy = [w <= LIST_WORDS and _unpunctuated(line) for line, w in zip(lines, words, strict=True)]
+    in_run = [False] * len(lines)
+    start = 0
+    for index in range(len(lines) + 1):
+        if index < len(lines) and listy[index]:
+            continue
+        if index - start >= LIST_RUN:
+            for k in range(start, index):
+                in_run[k] = True
+        start = index + 1
+    kept: list[str] = []
+    removed = 0
+    position = 0
+    for index, line in enumerate(lines):
+        top = position < STAMP_CHARS
+        position += len(line) + 1
+        dateline = not kept and _DATELINE.match(line.strip()) is not None
+        stamp = top and _STAMP.search(line) is not None
+        if not (dateline or stamp) and (
+            in_run[index] or (words[index] <= CHROME_WORDS and _unpunctuated(line)) or _prompt(line)
+        ):
+            removed += len(line)
+            continue
+        kept.append(line)
+    return "\n".join(kept), removed
 
 
 def furniture_set(counts: Mapping[str, int], min_articles: int = MIN_ARTICLES) -> frozenset[str]:

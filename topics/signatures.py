@@ -50,6 +50,12 @@ class Location(_Record):
     level: LocationLevel
     within: str | None = Field(default=None, description="Id of the containing place.")
     mentions: list[str] = Field(default_factory=list)
+    unambiguous: bool = Field(
+        default=False,
+        description="The text pins this place down: it names the place's state, or the place is "
+        "a big city whose namesakes are all far smaller. Only such places and the regions the "
+        "text names may keep two articles apart as being in different states.",
+    )
 
 
 class Count(_Record):
@@ -148,4 +154,23 @@ class Signature(_Record):
         default=False,
         description="True when the article went on past what was analysed (a bounded prefix "
         "keeps extraction time bounded); its later figures and places are not in here.",
+    )
+    # Added within schema 2 (defaults keep older records loading; no consumer must read them).
+    thin: bool = Field(
+        default=False,
+        description="No event content was left after cleaning (a stub, a captcha or a page of "
+        "site furniture): the article is still assigned to a story, but never counts as a "
+        "source for story.emerging.",
+    )
+    keys: list[str] = Field(
+        default_factory=list,
+        description="Distinctive keys of the article's event, kept for weeks to join "
+        "follow-ups: people named in full who are not officials ('person:jane-doe'), street "
+        "addresses ('addr:4800-madyson-ridge-dr'), named venues and businesses "
+        "('org:<slug>').",
+    )
+    text_bands: list[str] = Field(
+        default_factory=list,
+        description="MinHash LSH band keys of the cleaned text's word shingles: articles "
+        "sharing bands are near-duplicates (syndicated copies, lightly edited copies).",
     )

@@ -27,6 +27,7 @@ from detectors.disputes import FigureDisputeDetector
 from detectors.emerging import EmergingStoryDetector
 from detectors.inconsistency import FigureInconsistencyDetector
 from detectors.matching import MatchWeights, StoryMatcher
+from detectors.memory import LongMemory
 from detectors.signature import SignatureExtractor
 from detectors.story import StoryDetector
 from topics import ALERTS, ARTICLES, DEADLETTERS, SIGNATURES, Alert, DeadLetter, Signature
@@ -166,6 +167,13 @@ def build_matcher(settings: Settings) -> StoryMatcher:
     )
 
 
+def build_memory(settings: Settings) -> LongMemory | None:
+    """Long memory for follow-ups, unless WIREWATCH_STORY_MEMORY_DAYS is 0."""
+    if settings.story_memory_days <= 0:
+        return None
+    return LongMemory(horizon=timedelta(days=settings.story_memory_days))
+
+
 def create_app(
     settings: Settings, *, metrics: Metrics | None = None, datadir: str | None = None
 ) -> Worker:
@@ -218,6 +226,7 @@ def create_app(
         metrics,
         prefix=settings.redis_prefix,
         ttl_seconds=int(settings.story_window_hours * 3600),
+        memory_ttl_seconds=max(1, int(settings.story_memory_days * 86400)),
     )
     worker = Worker(app=app, settings=settings, metrics=metrics, redis=redis, store=store)
     pipeline = ArticlePipeline(
@@ -237,6 +246,7 @@ def create_app(
         max_article_bytes=settings.max_article_bytes,
         max_message_bytes=settings.max_message_bytes,
         story_window=timedelta(hours=settings.story_window_hours),
+        memory=build_memory(settings),
         published_at_floor=settings.published_at_floor,
         published_at_max_skew=timedelta(hours=settings.published_at_max_skew_hours),
         state_retry=RetryPolicy(

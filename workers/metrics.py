@@ -29,6 +29,8 @@ REDIS_OPERATIONS = (
     "claim_article",
     "final_story",
     "candidates",
+    "recall",
+    "remember",
     "index",
     "add_article",
     "absorb",

@@ -18,6 +18,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from detectors.emerging import EmergingStoryDetector
 from detectors.furniture import fingerprints
 from detectors.matching import StoryMatcher, merged_finding
+from detectors.memory import LongMemory
 from detectors.signature import SignatureExtractor
 from detectors.story import Claim, Finding, Member, StoryDetector, new_story_id
 from topics import Alert, Article, DeadLetter, InvalidArticle, Signature, parse_article
@@ -84,14 +85,21 @@ async def assign_story(
     member: Member,
     claims: Iterable[Claim],
     since: datetime,
+    memory: LongMemory | None = None,
 ) -> Assignment:
     """Match an article to a story and add it there: the one path the worker and benchmarks run.
 
-    Idempotent per article id: a redelivered article goes where it went the first time.
+    An article no active story takes may still follow up a remembered one (`memory`: its
+    distinctive keys agree; detectors/memory.py). Idempotent per article id: a redelivered
+    article goes where it went the first time.
     """
     held = await store.story_of(member.article_id)
     if held is not None:
         added = await store.add_article(held, member, claims)
+        if memory is not None:
+            # A first pass that died before remembering leaves the keys out: idempotent, so
+            # a redelivery writes them.
+            await store.remember(added.story_id, [member])
         if added.story_id == held:
             return Assignment(story_id=held, score=1.0, added=added.added)
         # Its story was merged away since. If this article's first pass made that merge and
@@ -106,9 +114,14 @@ async def assign_story(
     chosen, score = ranked[0] if ranked else (None, 0.0)
     if score < matcher.threshold:
         chosen = None
+        if memory is not None:
+            recall = await store.recall(member, member.published_at - memory.horizon)
+            chosen, _ = memory.follow_up(member, recall)
     fresh_id = new_story_id(member.article_id)
     story_id = await store.claim_article(member.article_id, chosen or fresh_id)
     added = await store.add_article(story_id, member, claims)
+    if memory is not None:
+        await store.remember(added.story_id, [member])
     if chosen is not None:
         others = matcher.also_same(ranked, chosen)
     else:
@@ -178,6 +191,8 @@ class ArticlePipeline:
     max_article_bytes: int = 1_000_000
     max_message_bytes: int = 1_000_000
     story_window: timedelta = timedelta(days=7)
+    # Closed stories' distinctive keys, for follow-ups weeks later (None: no long memory).
+    memory: LongMemory | None = None
     published_at_floor: datetime = datetime(1970, 1, 1, tzinfo=UTC)
     published_at_max_skew: timedelta = timedelta(days=1)
     # Redis down or slow: wait for it rather than lose state.
@@ -255,7 +270,7 @@ class ArticlePipeline:
             await self._deadletter(msg, exc.reason, exc.detail, None)
             return "deadlettered", []
 
-        known = await self._known_furniture(article.source)
+        known = await self._known_furniture(article.source, article.id)
         t0 = time.perf_counter()
         try:
             signature = self.extractor.extract(article, known_furniture=known)
@@ -301,6 +316,7 @@ class ArticlePipeline:
             member,
             Claim.from_signature(signature),
             since=article.published_at - self.story_window,
+            memory=self.memory,
         )
         story_id = assignment.story_id
         await self.store.observe_furniture(
@@ -308,7 +324,6 @@ class ArticlePipeline:
             story_id,
             fingerprints(article.text),
             article_id=article.id,
-            published_at=article.published_at,
         )
         log.debug("article %r -> story %s (score %.2f)", article.id, story_id, assignment.score)
         self.metrics.stage_seconds.labels("match").observe(time.perf_counter() - t0)
@@ -376,10 +391,10 @@ class ArticlePipeline:
         self.metrics.active_stories.set(active)
         self.metrics.emerging_stories.set(emerging)
 
-    async def _known_furniture(self, source: str) -> frozenset[str]:
+    async def _known_furniture(self, source: str, article_id: str) -> frozenset[str]:
         """Learned furniture is an optimisation: without Redis, content rules still apply."""
         try:
-            return await self.store.known_furniture(source)
+            return await self.store.known_furniture(source, article_id)
         except RedisError as exc:
             log.warning(
                 "learned furniture unavailable for %s (%s); using content rules", source, exc

@@ -12,6 +12,8 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
 from detectors.matching import TermStats
+from detectors.memory import CARD_MEMBERS, Recall
+from detectors.memory import card as memory_card
 from detectors.story import Claim, Member, StoryProfile, StorySnapshot
 from workers.metrics import Metrics
 
@@ -123,39 +125,56 @@ return n
 # Redirect chains are short (a survivor is always the older story); this bounds a bad loop.
 _MAX_REDIRECTS = 16
 
-# Per source: counts "n|last story" per paragraph fingerprint, and the set known as furniture.
-# All keys share the source's hash tag; the count hash is capped, and they expire when idle.
-# Each article is counted once (a redelivery after a crash must not learn twice): `seen` holds
-# the article ids counted, scored by event time and trimmed to the counting window.
+# Per source: per paragraph fingerprint "stories|last story|articles", and the set known as
+# furniture. A paragraph is furniture once it was seen in `need` articles spread over at least
+# two stories (from a source's first few articles on), or in `need` stories: a story's own
+# paragraphs, repeated in one outlet's updates of it, stay story. All keys share the source's
+# hash tag; the count hash is capped, and they expire when idle. Each article is counted once
+# (a redelivery after a crash must not learn twice): `seen` holds the article ids counted,
+# scored by when they were counted (wall clock: redeliveries are recent in processing order, not
+# in event time; a replay spanning months, one partition ahead of another, must not forget an
+# article it may be handed again) and trimmed to the latest 5,000 per source. A value written
+# by an older worker ("n|story") reads as n stories and n articles. `tipped` names, per
+# fingerprint learned, the article whose count made it furniture: that article, redelivered, is
+# read without it, as it was the first time. Returns how many paragraphs became furniture.
 _OBSERVE_FURNITURE = """
-local counts, known, seen = KEYS[1], KEYS[2], KEYS[3]
+local counts, known, seen, tipped = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local story, need, cap, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local article, event_ts = ARGV[5], tonumber(ARGV[6])
-if redis.call('ZADD', seen, 'NX', event_ts, article) == 0 then
+local article, counted_at = ARGV[5], tonumber(ARGV[6])
+if redis.call('ZADD', seen, 'NX', counted_at, article) == 0 then
   return -1
 end
-redis.call('ZREMRANGEBYSCORE', seen, '-inf', event_ts - ttl)
+redis.call('ZREMRANGEBYRANK', seen, 0, -5001)
 redis.call('EXPIRE', seen, ttl)
 local size = redis.call('HLEN', counts)
+local learned = 0
 for i = 7, #ARGV do
   local fp = ARGV[i]
   local cur = redis.call('HGET', counts, fp)
   if cur then
-    local sep = string.find(cur, '|', 1, true)
-    local n, last = tonumber(string.sub(cur, 1, sep - 1)), string.sub(cur, sep + 1)
-    if last ~= story then
-      n = n + 1
-      redis.call('HSET', counts, fp, n .. '|' .. story)
-      if n >= need then redis.call('SADD', known, fp) end
+    local ns, last, na, last_article = string.match(cur, '^(%d+)|([^|]*)|?(%d*)|?(.*)$')
+    ns = tonumber(ns)
+    na = tonumber(na) or ns
+    if last_article ~= article then
+      na = na + 1
+      if last ~= story then ns = ns + 1 end
+      redis.call('HSET', counts, fp, ns .. '|' .. story .. '|' .. na .. '|' .. article)
+      if ns >= need or (ns >= 2 and na >= need) then
+        if redis.call('SADD', known, fp) == 1 then
+          learned = learned + 1
+          redis.call('HSET', tipped, fp, article)
+        end
+      end
     end
   elseif size < cap then
-    redis.call('HSET', counts, fp, '1|' .. story)
+    redis.call('HSET', counts, fp, '1|' .. story .. '|1|' .. article)
     size = size + 1
   end
 end
 redis.call('EXPIRE', counts, ttl)
 if redis.call('EXISTS', known) == 1 then redis.call('EXPIRE', known, ttl) end
-return size
+if redis.call('EXISTS', tipped) == 1 then redis.call('EXPIRE', tipped, ttl) end
+return learned
 """
 
 AnyRedis = Redis | RedisCluster
@@ -225,6 +244,8 @@ class StoryStore:
         ttl_seconds: int = 7 * 24 * 3600,
         max_candidates: int = 25,
         postings_per_token: int = 40,
+        memory_ttl_seconds: int = 90 * 24 * 3600,
+        memory_postings: int = 16,
     ) -> None:
         self._r = client
         self._metrics = metrics
@@ -232,13 +253,16 @@ class StoryStore:
         self._ttl = ttl_seconds
         self._max_candidates = max_candidates
         self._postings = postings_per_token
+        self._memory_ttl = memory_ttl_seconds
+        # Stories read per remembered key: a key more stories carry identifies none of them.
+        self._memory_postings = memory_postings
         self._add_members = client.register_script(_ADD_MEMBERS)
         self._absorb = client.register_script(_ABSORB)
         self._observe = client.register_script(_OBSERVE_FURNITURE)
         self._claim_alert = client.register_script(_CLAIM_ALERT)
         self._adopt_alerts = client.register_script(_ADOPT_ALERTS)
         self._furniture_max = 2_000
-        self._furniture_cache: dict[str, tuple[float, frozenset[str]]] = {}
+        self._furniture_cache: dict[str, tuple[float, frozenset[str], dict[str, str]]] = {}
 
     # -- keys -----------------------------------------------------------------------------------
     def _story(self, story_id: str, part: str) -> str:
@@ -272,10 +296,7 @@ class StoryStore:
     # -- matching -------------------------------------------------------------------------------
     @staticmethod
     def index_tokens(member: Member) -> list[str]:
-        tokens = set(member.tokens)
-        if member.event_date is not None:
-            tokens.add(f"d:{member.event_date.isoformat()}")
-        return sorted(tokens)
+        return member.index_tokens()
 
     async def story_of(self, article_id: str) -> str | None:
         value = await self._timed("get_article", lambda: self._r.get(self._article(article_id)))
@@ -429,6 +450,7 @@ class StoryStore:
             await self._r.zrem(self._stories(), absorbed)
 
         await self._timed("index", reindex)
+        await self.remember(added.story_id, members)
         if ledger or latest:
             await self._adopt(added.story_id, list(ledger), list(latest))
         return Absorbed(
@@ -464,23 +486,125 @@ class StoryStore:
 
         return await self._timed("snapshot", read)
 
+    # -- long memory ----------------------------------------------------------------------------
+    def _memory(self, key: str) -> str:
+        return f"{self._p}:mem:{{{key}}}"
+
+    def _card(self, story_id: str) -> str:
+        return f"{self._p}:memcard:{{{story_id}}}"
+
+    async def remember(self, story_id: str, members: Iterable[Member]) -> None:
+        """Keep the members' distinctive keys and a compact card of the story for the memory
+        horizon (event time in the scores, wall time in the expiry), bounded per key."""
+        members = [m for m in members if m.keys]
+        if not members:
+            return
+
+        async def write() -> None:
+            pipe = self._r.pipeline(transaction=False)
+            for member in members:
+                ts = member.published_at.timestamp()
+                for key in sorted(member.keys):
+                    index = self._memory(key)
+                    pipe.zadd(index, {story_id: ts}, gt=True)
+                    # Bounded: only the latest stories per key stay (more than a handful means
+                    # the key identifies nothing), and an idle key expires; reads skip entries
+                    # older than the horizon by their event time.
+                    pipe.zremrangebyrank(index, 0, -(4 * self._memory_postings) - 1)
+                    pipe.expire(index, self._memory_ttl)
+                # The card keeps the story's earliest members (a sorted set by event time:
+                # a redelivered article's entry is the same element, added once).
+                card = self._card(story_id)
+                pipe.zadd(card, {memory_card(member).to_json(): ts})
+                pipe.zremrangebyrank(card, CARD_MEMBERS, -1)
+                pipe.expire(card, self._memory_ttl)
+            await pipe.execute()
+
+        await self._timed("remember", write)
+
+    async def recall(self, member: Member, since: datetime) -> Recall:
+        """Remembered stories sharing at least two distinctive keys with the article: their
+        cards, the keys that list each, and per key how many stories since `since` carry it."""
+        keys = sorted(member.keys)
+        if len(keys) < 2:
+            return Recall()
+        floor = since.timestamp()
+
+        async def fetch() -> Recall:
+            pipe = self._r.pipeline(transaction=False)
+            for key in keys:
+                pipe.zcount(self._memory(key), floor, "+inf")
+                pipe.zrevrangebyscore(
+                    self._memory(key), "+inf", floor, start=0, num=self._memory_postings
+                )
+            replies = await pipe.execute()
+            df = {k: int(replies[2 * i]) for i, k in enumerate(keys)}
+            listed: dict[str, set[str]] = {}
+            for i, key in enumerate(keys):
+                for raw in replies[2 * i + 1]:
+                    listed.setdefault(_s(raw), set()).add(key)
+            # A story sharing one key cannot pass the rule: read only those sharing two.
+            wanted = sorted(
+                (s for s, found in listed.items() if len(found) >= 2),
+                key=lambda s: (-len(listed[s]), s),
+            )[: self._max_candidates]
+            if not wanted:
+                return Recall(df=df)
+            pipe = self._r.pipeline(transaction=False)
+            for sid in wanted:
+                pipe.exists(self._story(sid, "redirect"))
+                pipe.zrange(self._card(sid), 0, -1)
+            replies = await pipe.execute()
+            profiles = []
+            for i, sid in enumerate(wanted):
+                redirected, values = replies[2 * i], replies[2 * i + 1]
+                if values and not redirected:
+                    cards = tuple(Member.from_json(v) for v in values)
+                    profiles.append(StoryProfile(story_id=sid, members=cards))
+            return Recall(
+                stories=profiles,
+                listed={p.story_id: frozenset(listed[p.story_id]) for p in profiles},
+                df=df,
+            )
+
+        return await self._timed("recall", fetch)
+
     # -- learned furniture ----------------------------------------------------------------------
     def _furniture(self, source: str, part: str) -> str:
         return f"{self._p}:furniture:{{{source}}}:{part}"
 
-    async def known_furniture(self, source: str) -> frozenset[str]:
-        """Fingerprints of paragraphs this source repeats across stories (cached briefly)."""
+    async def known_furniture(self, source: str, article_id: str | None = None) -> frozenset[str]:
+        """Fingerprints of paragraphs this source repeats across stories (cached briefly).
+
+        Without the paragraphs `article_id` itself made furniture: an article redelivered after
+        its count was recorded reads as it did the first time (same figures, same alerts).
+        """
         now = time.monotonic()
         cached = self._furniture_cache.get(source)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        key = self._furniture(source, "known")
-        members = await self._timed("furniture_known", lambda: self._r.smembers(key))
-        known = frozenset(_s(m) for m in members)
-        if len(self._furniture_cache) >= 5_000:
-            self._furniture_cache.pop(next(iter(self._furniture_cache)))
-        self._furniture_cache[source] = (now + 60.0, known)
-        return known
+        if cached is None or cached[0] <= now:
+            known_key = self._furniture(source, "known")
+            tipped_key = self._furniture(source, "tipped")
+
+            async def fetch() -> tuple[set[bytes], dict[bytes, bytes]]:
+                pipe = self._r.pipeline(transaction=False)
+                pipe.smembers(known_key)
+                pipe.hgetall(tipped_key)
+                members, tips = await pipe.execute()
+                return members, tips
+
+            members, tips = await self._timed("furniture_known", fetch)
+            cached = (
+                now + 60.0,
+                frozenset(_s(m) for m in members),
+                {_s(k): _s(v) for k, v in tips.items()},
+            )
+            if len(self._furniture_cache) >= 5_000:
+                self._furniture_cache.pop(next(iter(self._furniture_cache)))
+            self._furniture_cache[source] = cached
+        _, known, tipped = cached
+        if article_id is None or article_id not in tipped.values():
+            return known
+        return frozenset(fp for fp in known if tipped.get(fp) != article_id)
 
     async def observe_furniture(
         self,
@@ -489,14 +613,15 @@ class StoryStore:
         fingerprints: list[str],
         *,
         article_id: str,
-        published_at: datetime,
         min_stories: int = 3,
     ) -> None:
-        """Count each paragraph once per story; one seen in `min_stories` stories is furniture.
+        """Count each paragraph once per article and once per story; one seen in `min_stories`
+        articles over at least two stories, or in `min_stories` stories, is furniture.
 
-        Counting stories rather than articles keeps a story's own paragraphs, repeated in its
-        updates, from being learned as furniture. An article is counted once, however often
-        it is delivered.
+        Needing two stories keeps a story's own paragraphs, repeated in one outlet's updates,
+        from being learned as furniture; counting articles learns a new source's chrome from
+        its first few articles instead of its first three stories. An article is counted once,
+        however often it is delivered.
         """
         if not fingerprints:
             return
@@ -504,11 +629,17 @@ class StoryStore:
             self._furniture(source, "counts"),
             self._furniture(source, "known"),
             self._furniture(source, "seen"),
+            self._furniture(source, "tipped"),
         ]
         args: list[str | int | float] = [story_id, min_stories, self._furniture_max, 30 * 86400]
-        args += [article_id, published_at.timestamp()]
+        args += [article_id, time.time()]
         args += fingerprints
-        await self._timed("furniture_observe", lambda: self._observe(keys=keys, args=args))
+        learned = await self._timed(
+            "furniture_observe", lambda: self._observe(keys=keys, args=args)
+        )
+        if learned > 0:
+            # This worker's next article from the source sees it at once, not a minute later.
+            self._furniture_cache.pop(source, None)
 
     # -- alerts ---------------------------------------------------------------------------------
     async def claim_alert(

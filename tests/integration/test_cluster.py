@@ -104,6 +104,7 @@ def _member(
         actors=frozenset({"country:RU", "person:petro-marchuk"}),
         places=frozenset({place, region}),
         regions=frozenset({region}),
+        stated_regions=frozenset({region}),  # the oblast is named in the text
         terms=frozenset({"drones", "port", "grain", "odesa"}),
     )
 

@@ -159,6 +159,38 @@ async def test_a_merge_carries_the_absorbed_storys_sent_alerts(services, unique)
     await client.aclose()
 
 
+async def test_a_new_sources_chrome_is_learned_from_its_first_articles(services, unique) -> None:  # type: ignore[no-untyped-def]
+    from detectors.furniture import fingerprints
+
+    store, client, _ = await _store(services, unique)
+    prompt = "Get the latest local headlines in our morning briefing.\n"
+    update = "The mayor said the library would stay closed until March.\n"
+    # One story's own paragraph in three updates (three articles, one story) stays story.
+    for n in range(3):
+        await store.observe_furniture(
+            "gazette.example", "st-9", fingerprints(update), article_id=f"up-{n}"
+        )
+    # A redelivered article counts once.
+    for _ in range(3):
+        await store.observe_furniture(
+            "gazette.example", "st-1", fingerprints(prompt), article_id="a-1"
+        )
+    assert await store.known_furniture("gazette.example") == frozenset()
+    # Three articles over two stories: the source's chrome, learned before a third story.
+    await store.observe_furniture(
+        "gazette.example", "st-1", fingerprints(prompt), article_id="a-2"
+    )
+    await store.observe_furniture(
+        "gazette.example", "st-2", fingerprints(prompt), article_id="a-3"
+    )
+    assert await store.known_furniture("gazette.example") == frozenset(fingerprints(prompt))
+    # a-3 made it furniture: redelivered after its count was recorded, it reads as it did the
+    # first time (with the prompt), so its figures and alerts do not change; others do not.
+    assert await store.known_furniture("gazette.example", "a-3") == frozenset()
+    assert await store.known_furniture("gazette.example", "a-4") == frozenset(fingerprints(prompt))
+    await client.aclose()
+
+
 async def test_furniture_is_learned_across_stories_not_within_one(services, unique) -> None:  # type: ignore[no-untyped-def]
     from detectors.furniture import fingerprints
 
@@ -168,12 +200,12 @@ async def test_furniture_is_learned_across_stories_not_within_one(services, uniq
     # One story repeating its own paragraph in three updates is not furniture...
     for n in range(3):
         await store.observe_furniture(
-            "herald.example", "st-1", fingerprints(story_line), article_id=f"u{n}", published_at=T0
+            "herald.example", "st-1", fingerprints(story_line), article_id=f"u{n}"
         )
     # ...a paragraph in three different stories of one source is...
     for n, story in enumerate(("st-1", "st-2", "st-3")):
         await store.observe_furniture(
-            "herald.example", story, fingerprints(appeal), article_id=f"a{n}", published_at=T0
+            "herald.example", story, fingerprints(appeal), article_id=f"a{n}"
         )
     known = await store.known_furniture("herald.example")
     assert known == frozenset(fingerprints(appeal))
@@ -181,11 +213,90 @@ async def test_furniture_is_learned_across_stories_not_within_one(services, uniq
     sign_off = "Reporting by our staff; editing by the desk.\n"
     for story in ("st-1", "st-2", "st-3"):
         await store.observe_furniture(
-            "herald.example", story, fingerprints(sign_off), article_id="r1", published_at=T0
+            "herald.example", story, fingerprints(sign_off), article_id="r1"
         )
     store._furniture_cache.clear()
     assert await store.known_furniture("herald.example") == frozenset(fingerprints(appeal))
     assert await store.known_furniture("other.example") == frozenset()
     for key in [k async for k in client.scan_iter(match=f"t{unique}:furniture:*")]:
         assert await client.ttl(key) > 0
+    await client.aclose()
+
+
+async def test_a_follow_up_weeks_later_joins_its_story_through_the_long_memory(  # type: ignore[no-untyped-def]
+    services, unique
+) -> None:
+    from detectors.matching import StoryMatcher
+    from detectors.memory import LongMemory
+    from workers.pipeline import assign_story
+
+    store, client, _ = await _store(services, unique)
+    keys = frozenset({"person:dana-okafor", "addr:2700-larkspur-ave", "street:larkspur-ave"})
+    shooting = Member(
+        "shot", "gazette.example", T0, "Two wounded on Larkspur Avenue",
+        terms=frozenset({"wounded", "larkspur", "market"}), keys=keys,
+    )  # fmt: skip
+    # Five weeks later, other words, no shared place token: only the keys tie it back.
+    charged = Member(
+        "charged", "courier.example", T0 + timedelta(days=35), "Man charged in spring attack",
+        terms=frozenset({"charged", "arraignment", "bail"}),
+        keys=frozenset({"person:dana-okafor", "street:larkspur-ave", "person:tom-ruiz"}),
+    )  # fmt: skip
+    stranger = Member(
+        "other", "courier.example", T0 + timedelta(days=36), "Man charged in robbery",
+        terms=frozenset({"robbery", "pharmacy", "escaped"}),
+        keys=frozenset({"person:tom-ruiz", "street:oak-st"}),
+    )  # fmt: skip
+    matcher, memory = StoryMatcher(), LongMemory()
+    window = timedelta(days=7)
+    first = await assign_story(store, matcher, shooting, [], T0 - window, memory=memory)
+    later = await assign_story(
+        store, matcher, charged, [], charged.published_at - window, memory=memory
+    )
+    assert later.story_id == first.story_id
+    # Idempotent: redelivered, it stays; a stranger sharing one key starts its own story.
+    again = await assign_story(
+        store, matcher, charged, [], charged.published_at - window, memory=memory
+    )
+    assert again.story_id == first.story_id and again.added is False
+    alone = await assign_story(
+        store, matcher, stranger, [], stranger.published_at - window, memory=memory
+    )
+    assert alone.story_id != first.story_id
+    # Without the memory the follow-up is a story of its own.
+    plain, _, _ = await _store(services, unique + "b")
+    await assign_story(plain, matcher, shooting, [], T0 - window)
+    assert (
+        await assign_story(plain, matcher, charged, [], charged.published_at - window)
+    ).story_id != first.story_id
+    # Bounded: every memory key and card expires.
+    for pattern in (f"t{unique}:mem:*", f"t{unique}:memcard:*"):
+        found = [k async for k in client.scan_iter(match=pattern)]
+        assert found
+        for key in found:
+            assert await client.ttl(key) > 0
+    await client.aclose()
+
+
+async def test_an_article_redelivered_after_months_of_later_news_is_not_counted_again(  # type: ignore[no-untyped-def]
+    services, unique
+) -> None:
+    # A replay: one partition runs two months of event time ahead of another, then the lagging
+    # partition's uncommitted articles are handed out again. Each still counts once.
+    from detectors.furniture import fingerprints
+
+    store, client, _ = await _store(services, unique)
+    footer = "Send your tips to the newsroom desk at any hour of the day.\n"
+    await store.observe_furniture("ledger.example", "st-1", fingerprints(footer), article_id="old")
+    for n in range(40):  # later news of the source (itself learned: one line, digits aside)
+        later = fingerprints(f"Council meets on day {n} about roads.\n")
+        await store.observe_furniture(
+            "ledger.example", f"st-{n + 2}", later, article_id=f"later-{n}"
+        )
+    for story in ("st-7", "st-8"):  # the old article, twice more, filed under other stories
+        await store.observe_furniture(
+            "ledger.example", story, fingerprints(footer), article_id="old"
+        )
+    store._furniture_cache.clear()
+    assert not await store.known_furniture("ledger.example") & set(fingerprints(footer))
     await client.aclose()

@@ -67,20 +67,37 @@ def test_same_event_matches_and_lookalike_elsewhere_does_not() -> None:
         **ODESA,
         "places": frozenset({"geonames:706483", "name:kharkiv-oblast"}),
         "regions": frozenset({"name:kharkiv-oblast"}),
+        "stated_regions": frozenset({"name:kharkiv-oblast"}),
         "place_names": frozenset({"kharkiv"}),
         "terms": frozenset({"kharkiv", "drones", "power", "grid"}),
         "actors": frozenset({"country:RU", "person:oleh-syniehubov"}),
     }
     odesa_story = StoryProfile(
         "st-2",
-        (member("d", "one.example", 0, **{**ODESA, "regions": frozenset({"name:odesa-oblast"})}),),
+        (
+            member(
+                "d",
+                "one.example",
+                0,
+                **{
+                    **ODESA,
+                    "regions": frozenset({"name:odesa-oblast"}),
+                    "stated_regions": frozenset({"name:odesa-oblast"}),
+                },
+            ),
+        ),
     )
     elsewhere = member("c", "three.example", 30, **kharkiv)
     assert matcher.score(elsewhere, odesa_story) == 0.0
     assert matcher.choose(elsewhere, [odesa_story])[0] is None
 
     # Without states to compare, another town and other words still keep it out.
-    no_regions = member("e", "three.example", 30, **{**kharkiv, "regions": frozenset()})
+    no_regions = member(
+        "e",
+        "three.example",
+        30,
+        **{**kharkiv, "regions": frozenset(), "stated_regions": frozenset()},
+    )
     assert matcher.choose(no_regions, [story])[0] is None
     assert matcher.score(no_regions, story) < matcher.score(same, story)
 

@@ -123,3 +123,82 @@ def test_title_case_headline_lines_do_not_invent_people() -> None:
 def test_acronyms_must_be_written_in_capitals() -> None:
     assert "country:US" in actors(extract("The US embassy closed."))
     assert actors(extract("Us and them, she sang.")) == {}
+
+
+# -- names, organisations and place evidence (issue 14) ------------------------------------
+
+
+def ids(text: str) -> set[str]:
+    return {a.id for a in extract(text).actors}
+
+
+def test_role_and_trade_words_are_not_part_of_a_name() -> None:
+    found = ids("Neighbour Carla Mendez heard the shots. Quarterback Eli Fontaine threw twice.")
+    assert {"person:carla-mendez", "person:eli-fontaine"} <= found
+    assert not any("neighbour" in a or "quarterback" in a for a in found)
+    assert "person:izaak-brandt" in ids("Twenty-year-old Izaak Brandt was arrested later.")
+
+
+def test_officials_are_named_but_only_private_people_are_keys() -> None:
+    signature = extract(
+        "Sgt. Dora Kimani said Luis Ortega, 31, was found wounded near 410 Elm Street in "
+        "Dayton late on Friday and taken to a hospital. Police spokesman Ray Dunn said no one "
+        "else was hurt and that detectives were looking for a grey pickup seen nearby."
+    )
+    found = {a.id for a in signature.actors}
+    assert {"person:dora-kimani", "person:luis-ortega", "person:ray-dunn"} <= found
+    assert "person:luis-ortega" in signature.keys
+    assert "person:dora-kimani" not in signature.keys
+    assert "person:ray-dunn" not in signature.keys
+    assert "addr:400-elm-st" in signature.keys
+
+
+def test_clubs_and_companies_are_organisations_not_people() -> None:
+    found = ids(
+        "The Portland Foresters beat the Denver Nuggets on Friday. Real Valdemoro signed a "
+        "winger, and Garnet Logistics said it would hire drivers."
+    )
+    assert {"org:denver-nuggets", "org:real-valdemoro", "org:garnet-logistics"} <= found
+    assert not any(a.startswith("person:") for a in found)
+    # A given name that is a town, then a surname ending in s, is still a person.
+    assert "person:barry-williams" in ids("Barry Williams, who owns the shop, said he was shocked.")
+
+
+def test_peoples_and_page_chrome_are_not_organisations() -> None:
+    assert not any(a.startswith("org:") for a in ids("She was the first African American judge."))
+    assert ids("Local News\nThe council met on Monday.") == set()
+
+
+def test_a_country_opening_a_sentence_acts() -> None:
+    assert "country:ZW" in ids("Zimbabwe hanged two men on Tuesday, rights groups said.")
+    assert "person:jordan-okoro" in ids("Jordan Okoro said the shop had been robbed twice.")
+
+
+def test_a_surname_is_a_place_only_with_place_evidence() -> None:
+    places = {loc.name for loc in extract("John Patterson, 41, was charged. The son of Patterson "
+                                          "said he was innocent.").locations}  # fmt: skip
+    assert "Patterson" not in places
+    places = {loc.name for loc in extract("A man was shot in Patterson, California.").locations}
+    assert "Patterson" in places
+
+
+def test_a_big_city_no_namesake_rivals_states_its_region_and_a_homonym_does_not() -> None:
+    from detectors.matching import vetoed
+    from detectors.story import Member
+
+    def member(text: str) -> Member:
+        return Member.from_signature(extract(text))
+
+    # Two big cities in different states, neither state written: each name alone pins its
+    # city down, so two ambushes a week apart in them are never one story.
+    east = member("Gunmen shot four deputies outside a courthouse in Philadelphia overnight.")
+    west = member("Four deputies were shot outside a courthouse in Phoenix overnight.")
+    assert east.stated_regions and west.stated_regions
+    assert vetoed(east, west)
+    # A town whose name several states share keeps no state it was not told: no veto.
+    town = member("Two deputies were shot outside a courthouse in Springfield overnight.")
+    assert not town.stated_regions
+    assert not vetoed(town, west)
+    # The state written next to the town pins it down too.
+    told = member("Two deputies were shot outside a courthouse in Springfield, Ohio, overnight.")
+    assert told.stated_regions

@@ -21,6 +21,7 @@ def shooting(aid: str, source: str = "a.example", hours: float = 0, **kw: object
         "actors": frozenset({"org:police", "person:jane-doe"}),
         "places": frozenset({"geonames:springfield-il", "admin1:US-IL"}),
         "regions": frozenset({"admin1:US-IL"}),
+        "stated_regions": frozenset({"admin1:US-IL"}),
         "place_names": frozenset({"springfield"}),
         "terms": frozenset({"shooting", "killed", "wounded", "party"}),
         "event_date": date(2016, 7, 8),
@@ -35,10 +36,25 @@ def test_a_city_of_the_same_name_in_another_state_is_another_story() -> None:
         "b",
         places=frozenset({"geonames:springfield-mo", "admin1:US-MO"}),
         regions=frozenset({"admin1:US-MO"}),
+        stated_regions=frozenset({"admin1:US-MO"}),
         place_names=frozenset({"springfield"}),
     )
     assert StoryMatcher().score(missouri, story) == 0.0
     assert StoryMatcher().score(shooting("c"), story) > 0.9
+
+
+def test_a_town_resolved_without_state_evidence_never_vetoes() -> None:
+    # "Springfield" alone, taken for the most populous one (Missouri): the state is inferred,
+    # not stated, so it cannot split the story; the model still weighs the rest.
+    story = StoryProfile("st-1", (shooting("a"),))
+    guessed = shooting(
+        "b",
+        places=frozenset({"geonames:springfield-mo"}),
+        regions=frozenset({"admin1:US-MO"}),
+        stated_regions=frozenset(),
+        place_names=frozenset({"springfield"}),
+    )
+    assert StoryMatcher().score(guessed, story) > 0.5
 
 
 def test_rare_shared_tokens_weigh_more_than_common_ones() -> None:
@@ -94,10 +110,23 @@ def test_escalating_fires_once_when_velocity_jumps_and_not_after_a_quiet_spell()
     assert detector.is_closed(StorySnapshot("st-1", tuple(first), ()), T0 + timedelta(hours=30))
 
 
-def test_shipped_weights_are_the_built_in_defaults_and_unknown_names_are_refused() -> None:
+def test_the_shipped_table_names_every_weight_and_is_what_the_worker_uses(
+    tmp_path: Path,
+) -> None:
+    # The table is the single source of the weights: a refit pastes new values there, so this
+    # checks that it loads, is complete and reaches the matcher, not that it equals a default.
     shipped = load_tables(CONFIG_DIR)["matching"]["weights"]
-    assert MatchWeights.from_mapping(shipped) == MatchWeights()
     assert set(shipped) == {"bias", *FEATURES}
+    assert build_matcher(Settings()).weights == MatchWeights.from_mapping(shipped)
+    for table in CONFIG_DIR.glob("*.toml"):
+        (tmp_path / table.name).write_text(table.read_text())
+    refit = {**shipped, "same_source": float(shipped["same_source"]) - 1.5}
+    (tmp_path / "matching.toml").write_text(
+        "[weights]\n" + "".join(f"{k} = {float(v)!r}\n" for k, v in refit.items())
+    )
+    used = build_matcher(Settings(tables_dir=tmp_path))
+    assert used.weights == MatchWeights.from_mapping(refit)
+    assert used.weights.same_source == pytest.approx(float(shipped["same_source"]) - 1.5)
     with pytest.raises(ValueError, match=r"unknown matching weight.*trems"):
         MatchWeights.from_mapping({"trems": 1.0})
 
@@ -117,3 +146,10 @@ def test_a_misspelt_weight_stops_the_worker_naming_the_file(tmp_path: Path) -> N
     (tmp_path / "matching.toml").write_text("[weights]\ntrems = 5.0\n")
     with pytest.raises(TableError, match=r"matching\.toml.*unknown matching weight.*trems"):
         build_matcher(Settings(tables_dir=tmp_path))
+
+
+def test_a_roundup_of_several_incidents_ties_less_to_any_one_of_them() -> None:
+    story = StoryProfile("st-1", (shooting("a"),))
+    roundup = replace(shooting("b", source="b.example"), roundup=True)
+    plain = shooting("c", source="b.example")
+    assert StoryMatcher().score(roundup, story) < StoryMatcher().score(plain, story)
