@@ -240,7 +240,6 @@ async def run(
                 assignment.story_id,
                 fingerprints(row["text"]),
                 article_id=sig.article_id,
-                published_at=sig.published_at,
             )
         assigned[sig.article_id] = assignment.story_id
         extracted[sig.article_id] = sig

@@ -344,6 +344,22 @@ def _choose(
     return candidates[0]
 
 
+# A big city is its name's reading when every namesake in the gazetteer has at most this share of
+# its population ("Dallas" is the Texas city; "Birmingham" is not sure to be England's).
+DOMINANT_SHARE = 0.1
+
+
+def _dominant(place: GeoPlace, candidates: tuple[GeoPlace, ...]) -> bool:
+    """A big city whose namesakes are all far smaller: the name alone pins it down."""
+    if place.level != "city" or place.population < BIG_CITY:
+        return False
+    return all(
+        other.population <= DOMINANT_SHARE * place.population
+        for other in candidates
+        if other is not place
+    )
+
+
 # Capitalised runs looked at per article: a long story has a few hundred; junk made of
 # capitalised words stops here instead of costing time in proportion to its length.
 MAX_RUNS = 800
@@ -727,7 +743,10 @@ class EntityFinder:
             if place.level == "admin1" and not (located or ends_run):
                 return 0
             surface = " ".join(_strip_possessive(tokens[i][0])[0] for i in range(index, end))
-            self._add_location(found, place.id, place.name, place.level, place.within, surface)
+            self._add_location(
+                found, place.id, place.name, place.level, place.within, surface,
+                unambiguous=state is not None or _dominant(place, candidates),
+            )  # fmt: skip
             found.context.add(place.country)
             if place.country == "US" and place.admin1:
                 found.context.add(f"US-{place.admin1}")
@@ -1099,7 +1118,14 @@ class EntityFinder:
 
     @staticmethod
     def _add_location(
-        found: _Found, place_id: str, name: str, level: str, within: str | None, mention: str
+        found: _Found,
+        place_id: str,
+        name: str,
+        level: str,
+        within: str | None,
+        mention: str,
+        *,
+        unambiguous: bool = False,
     ) -> None:
         location = found.locations.get(place_id)
         if location is None:
@@ -1111,8 +1137,13 @@ class EntityFinder:
                 level=level,  # type: ignore[arg-type]
                 within=within,
                 mentions=[mention],
+                unambiguous=unambiguous,
             )
-        elif mention not in location.mentions and len(location.mentions) < 20:
-            found.locations[place_id] = location.model_copy(
-                update={"mentions": [*location.mentions, mention]}
-            )
+            return
+        update: dict[str, object] = {}
+        if mention not in location.mentions and len(location.mentions) < 20:
+            update["mentions"] = [*location.mentions, mention]
+        if unambiguous and not location.unambiguous:
+            update["unambiguous"] = True
+        if update:
+            found.locations[place_id] = location.model_copy(update=update)

@@ -60,6 +60,13 @@ class Member:
     def from_signature(cls, signature: Signature) -> Member:
         stated = {loc.id for loc in signature.locations if loc.level in _REGION_LEVELS}
         regions = set(stated)
+        # A place the text pins down (its state named, or a big city no namesake rivals) states
+        # its region as surely as the state's own name would.
+        stated |= {
+            loc.within
+            for loc in signature.locations
+            if loc.unambiguous and loc.within is not None and not loc.within.startswith("iso:")
+        }
         regions |= {
             loc.within
             for loc in signature.locations

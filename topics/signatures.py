@@ -50,6 +50,12 @@ class Location(_Record):
     level: LocationLevel
     within: str | None = Field(default=None, description="Id of the containing place.")
     mentions: list[str] = Field(default_factory=list)
+    unambiguous: bool = Field(
+        default=False,
+        description="The text pins this place down: it names the place's state, or the place is "
+        "a big city whose namesakes are all far smaller. Only such places and the regions the "
+        "text names may keep two articles apart as being in different states.",
+    )
 
 
 class Count(_Record):

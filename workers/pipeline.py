@@ -387,8 +387,8 @@ class ArticlePipeline:
         if not messages:
             return
         articles = [m.article for m in messages if m.article is not None]
-        known = await self._known_furniture({a.source for a in articles})
-        jobs = [Job(a, known.get(a.source, frozenset())) for a in articles]
+        known = await self._known_furniture([(a.source, a.id) for a in articles])
+        jobs = [Job(a, known.get(a.id, frozenset())) for a in articles]
         t0 = time.perf_counter()
         assert self.extraction is not None
         results = await self.extraction.extract(jobs)
@@ -412,10 +412,12 @@ class ArticlePipeline:
             message.extracted = result
             message.member = result.member()
 
-    async def _known_furniture(self, sources: set[str]) -> dict[str, frozenset[str]]:
-        """Learned furniture is an optimisation: without Redis, content rules still apply."""
+    async def _known_furniture(self, articles: list[tuple[str, str]]) -> dict[str, frozenset[str]]:
+        """Per article id: its source's learned furniture, less what the article itself taught
+        (redelivered, it reads as the first time). An optimisation: without Redis, content
+        rules still apply."""
         try:
-            return await self.store.known_furniture_many(sources)
+            return await self.store.known_furniture_many(articles)
         except RedisError as exc:
             log.warning("learned furniture unavailable (%s); using content rules", exc)
             return {}

@@ -338,16 +338,20 @@ _FURNITURE_CACHE_S = 60.0
 # paragraphs, repeated in one outlet's updates of it, stay story. All keys share the source's
 # hash tag; the count hash is capped, and they expire when idle. Each article is counted once
 # (a redelivery after a crash must not learn twice): `seen` holds the article ids counted,
-# scored by event time and trimmed to the counting window. A value written by an older worker
-# ("n|story") reads as n stories and n articles. Returns how many paragraphs became furniture.
+# scored by when they were counted (wall clock: redeliveries are recent in processing order, not
+# in event time; a replay spanning months, one partition ahead of another, must not forget an
+# article it may be handed again) and trimmed to the latest 5,000 per source. A value written
+# by an older worker ("n|story") reads as n stories and n articles. `tipped` names, per
+# fingerprint learned, the article whose count made it furniture: that article, redelivered, is
+# read without it, as it was the first time. Returns how many paragraphs became furniture.
 _OBSERVE_FURNITURE = """
-local counts, known, seen = KEYS[1], KEYS[2], KEYS[3]
+local counts, known, seen, tipped = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local story, need, cap, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local article, event_ts = ARGV[5], tonumber(ARGV[6])
-if redis.call('ZADD', seen, 'NX', event_ts, article) == 0 then
+local article, counted_at = ARGV[5], tonumber(ARGV[6])
+if redis.call('ZADD', seen, 'NX', counted_at, article) == 0 then
   return -1
 end
-redis.call('ZREMRANGEBYSCORE', seen, '-inf', event_ts - ttl)
+redis.call('ZREMRANGEBYRANK', seen, 0, -5001)
 redis.call('EXPIRE', seen, ttl)
 local size = redis.call('HLEN', counts)
 local learned = 0
@@ -363,7 +367,10 @@ for i = 7, #ARGV do
       if last ~= story then ns = ns + 1 end
       redis.call('HSET', counts, fp, ns .. '|' .. story .. '|' .. na .. '|' .. article)
       if ns >= need or (ns >= 2 and na >= need) then
-        learned = learned + redis.call('SADD', known, fp)
+        if redis.call('SADD', known, fp) == 1 then
+          learned = learned + 1
+          redis.call('HSET', tipped, fp, article)
+        end
       end
     end
   elseif size < cap then
@@ -373,6 +380,7 @@ for i = 7, #ARGV do
 end
 redis.call('EXPIRE', counts, ttl)
 if redis.call('EXISTS', known) == 1 then redis.call('EXPIRE', known, ttl) end
+if redis.call('EXISTS', tipped) == 1 then redis.call('EXPIRE', tipped, ttl) end
 return learned
 """
 
@@ -444,7 +452,6 @@ class Observation:
     source: str
     story_id: str
     article_id: str
-    published_at: datetime
     fingerprints: tuple[str, ...]
 
 
@@ -576,7 +583,7 @@ class StoryStore:
         self._claim_alert = client.register_script(_CLAIM_ALERT)
         self._adopt_alerts = client.register_script(_ADOPT_ALERTS)
         self._furniture_max = 2_000
-        self._furniture_cache: dict[str, tuple[float, frozenset[str]]] = {}
+        self._furniture_cache: dict[str, tuple[float, frozenset[str], dict[str, str]]] = {}
 
     @property
     def memory_postings(self) -> int:
@@ -1153,30 +1160,34 @@ class StoryStore:
 
         await self._timed("replay_done", record)
 
-    async def known_furniture_many(self, sources: Iterable[str]) -> dict[str, frozenset[str]]:
-        """known_furniture for a batch's sources: the cached ones free, the rest in one trip."""
+    async def known_furniture_many(
+        self, articles: Iterable[tuple[str, str]]
+    ) -> dict[str, frozenset[str]]:
+        """known_furniture for a batch's (source, article id) pairs, by article id: the cached
+        sources free, the rest in one round trip."""
+        wanted = list(articles)
         now = time.monotonic()
-        out: dict[str, frozenset[str]] = {}
         missing = []
-        for source in sorted(set(sources)):
+        for source in sorted({source for source, _ in wanted}):
             cached = self._furniture_cache.get(source)
-            if cached is not None and cached[0] > now:
-                out[source] = cached[1]
-            else:
+            if cached is None or cached[0] <= now:
                 missing.append(source)
-        if not missing:
-            return out
+        if missing:
 
-        async def fetch() -> list[Any]:
-            pipe = self._r.pipeline(transaction=False)
-            for source in missing:
-                pipe.smembers(self._furniture(source, "known"))
-            return list(await pipe.execute())
+            async def fetch() -> list[Any]:
+                pipe = self._r.pipeline(transaction=False)
+                for source in missing:
+                    pipe.smembers(self._furniture(source, "known"))
+                    pipe.hgetall(self._furniture(source, "tipped"))
+                return list(await pipe.execute())
 
-        replies = await self._timed("furniture_known", fetch)
-        for source, members in zip(missing, replies, strict=True):
-            out[source] = self._cache_furniture(source, frozenset(_s(m) for m in members), now)
-        return out
+            replies = await self._timed("furniture_known", fetch)
+            for i, source in enumerate(missing):
+                self._cache_furniture(source, replies[2 * i], replies[2 * i + 1], now)
+        return {
+            article_id: _without_tipped(self._furniture_cache[source], article_id)
+            for source, article_id in wanted
+        }
 
     def _index_writes(
         self, writes: _SortedWrites, story_id: str, members: Sequence[Member]
@@ -1193,11 +1204,11 @@ class StoryStore:
             writes.add(self._stories(), story_id, latest, ttl=self._ttl)
 
     def _queue_observation(self, pipe: Any, seen: Observation) -> None:
-        keys = [self._furniture(seen.source, p) for p in ("counts", "known", "seen")]
+        keys = [self._furniture(seen.source, p) for p in ("counts", "known", "seen", "tipped")]
         args: list[Any] = [
             seen.story_id, _FURNITURE_MIN_STORIES, self._furniture_max, _FURNITURE_TTL_S
         ]  # fmt: skip
-        args += [seen.article_id, seen.published_at.timestamp(), *seen.fingerprints]
+        args += [seen.article_id, time.time(), *seen.fingerprints]
         pipe.eval(_OBSERVE_FURNITURE, len(keys), *keys, *args)
 
     # -- long memory ----------------------------------------------------------------------------
@@ -1297,21 +1308,41 @@ class StoryStore:
     def _furniture(self, source: str, part: str) -> str:
         return f"{self._p}:furniture:{{{source}}}:{part}"
 
-    async def known_furniture(self, source: str) -> frozenset[str]:
-        """Fingerprints of paragraphs this source repeats across stories (cached briefly)."""
+    async def known_furniture(self, source: str, article_id: str | None = None) -> frozenset[str]:
+        """Fingerprints of paragraphs this source repeats across stories (cached briefly).
+
+        Without the paragraphs `article_id` itself made furniture: an article redelivered after
+        its count was recorded reads as it did the first time (same figures, same alerts).
+        """
         now = time.monotonic()
         cached = self._furniture_cache.get(source)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        key = self._furniture(source, "known")
-        members = await self._timed("furniture_known", lambda: self._r.smembers(key))
-        return self._cache_furniture(source, frozenset(_s(m) for m in members), now)
+        if cached is None or cached[0] <= now:
+            known_key = self._furniture(source, "known")
+            tipped_key = self._furniture(source, "tipped")
 
-    def _cache_furniture(self, source: str, known: frozenset[str], now: float) -> frozenset[str]:
+            async def fetch() -> tuple[set[bytes], dict[bytes, bytes]]:
+                pipe = self._r.pipeline(transaction=False)
+                pipe.smembers(known_key)
+                pipe.hgetall(tipped_key)
+                members, tips = await pipe.execute()
+                return members, tips
+
+            members, tips = await self._timed("furniture_known", fetch)
+            cached = self._cache_furniture(source, members, tips, now)
+        return _without_tipped(cached, article_id)
+
+    def _cache_furniture(
+        self, source: str, members: Iterable[Any], tips: Mapping[Any, Any], now: float
+    ) -> tuple[float, frozenset[str], dict[str, str]]:
+        cached = (
+            now + _FURNITURE_CACHE_S,
+            frozenset(_s(m) for m in members),
+            {_s(k): _s(v) for k, v in tips.items()},
+        )
         if len(self._furniture_cache) >= 5_000:
             self._furniture_cache.pop(next(iter(self._furniture_cache)))
-        self._furniture_cache[source] = (now + _FURNITURE_CACHE_S, known)
-        return known
+        self._furniture_cache[source] = cached
+        return cached
 
     async def observe_furniture(
         self,
@@ -1320,7 +1351,6 @@ class StoryStore:
         fingerprints: list[str],
         *,
         article_id: str,
-        published_at: datetime,
         min_stories: int = _FURNITURE_MIN_STORIES,
     ) -> None:
         """Count each paragraph once per article and once per story; one seen in `min_stories`
@@ -1337,14 +1367,12 @@ class StoryStore:
             self._furniture(source, "counts"),
             self._furniture(source, "known"),
             self._furniture(source, "seen"),
+            self._furniture(source, "tipped"),
         ]
         args: list[str | int | float] = [
-            story_id,
-            min_stories,
-            self._furniture_max,
-            _FURNITURE_TTL_S,
-        ]
-        args += [article_id, published_at.timestamp()]
+            story_id, min_stories, self._furniture_max, _FURNITURE_TTL_S
+        ]  # fmt: skip
+        args += [article_id, time.time()]
         args += fingerprints
         learned = await self._timed(
             "furniture_observe", lambda: self._observe(keys=keys, args=args)
@@ -1426,6 +1454,17 @@ class StoryStore:
             await pipe.execute()
 
         await self._timed("replay_done", mark)
+
+
+def _without_tipped(
+    cached: tuple[float, frozenset[str], dict[str, str]], article_id: str | None
+) -> frozenset[str]:
+    """A source's known furniture without the paragraphs `article_id` itself made furniture:
+    redelivered, the article reads as it did the first time."""
+    _, known, tipped = cached
+    if article_id is None or article_id not in tipped.values():
+        return known
+    return frozenset(fp for fp in known if tipped.get(fp) != article_id)
 
 
 def _s(value: bytes | str) -> str:

@@ -176,9 +176,7 @@ class StoryTracker:
         for item, target in zip(done, targets, strict=True):
             joins.setdefault(target, []).append(item.join)
         observations = [
-            Observation(
-                i.member.source, t, i.member.article_id, i.member.published_at, i.fingerprints
-            )
+            Observation(i.member.source, t, i.member.article_id, i.fingerprints)
             for i, t, a in zip(done, targets, assignments, strict=True)
             if a is not merging
         ]
@@ -238,7 +236,7 @@ class StoryTracker:
             item = done[-1]
             await store.observe_furniture(
                 item.member.source, final, list(item.fingerprints),
-                article_id=item.member.article_id, published_at=item.member.published_at,
+                article_id=item.member.article_id,
             )  # fmt: skip
             state = await store.read_state(final)
             await detect(Step([last], {final: state}, {}))

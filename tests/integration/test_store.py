@@ -168,22 +168,26 @@ async def test_a_new_sources_chrome_is_learned_from_its_first_articles(services,
     # One story's own paragraph in three updates (three articles, one story) stays story.
     for n in range(3):
         await store.observe_furniture(
-            "gazette.example", "st-9", fingerprints(update), article_id=f"up-{n}", published_at=T0
+            "gazette.example", "st-9", fingerprints(update), article_id=f"up-{n}"
         )
     # A redelivered article counts once.
     for _ in range(3):
         await store.observe_furniture(
-            "gazette.example", "st-1", fingerprints(prompt), article_id="a-1", published_at=T0
+            "gazette.example", "st-1", fingerprints(prompt), article_id="a-1"
         )
     assert await store.known_furniture("gazette.example") == frozenset()
     # Three articles over two stories: the source's chrome, learned before a third story.
     await store.observe_furniture(
-        "gazette.example", "st-1", fingerprints(prompt), article_id="a-2", published_at=T0
+        "gazette.example", "st-1", fingerprints(prompt), article_id="a-2"
     )
     await store.observe_furniture(
-        "gazette.example", "st-2", fingerprints(prompt), article_id="a-3", published_at=T0
+        "gazette.example", "st-2", fingerprints(prompt), article_id="a-3"
     )
     assert await store.known_furniture("gazette.example") == frozenset(fingerprints(prompt))
+    # a-3 made it furniture: redelivered after its count was recorded, it reads as it did the
+    # first time (with the prompt), so its figures and alerts do not change; others do not.
+    assert await store.known_furniture("gazette.example", "a-3") == frozenset()
+    assert await store.known_furniture("gazette.example", "a-4") == frozenset(fingerprints(prompt))
     await client.aclose()
 
 
@@ -196,12 +200,12 @@ async def test_furniture_is_learned_across_stories_not_within_one(services, uniq
     # One story repeating its own paragraph in three updates is not furniture...
     for n in range(3):
         await store.observe_furniture(
-            "herald.example", "st-1", fingerprints(story_line), article_id=f"u{n}", published_at=T0
+            "herald.example", "st-1", fingerprints(story_line), article_id=f"u{n}"
         )
     # ...a paragraph in three different stories of one source is...
     for n, story in enumerate(("st-1", "st-2", "st-3")):
         await store.observe_furniture(
-            "herald.example", story, fingerprints(appeal), article_id=f"a{n}", published_at=T0
+            "herald.example", story, fingerprints(appeal), article_id=f"a{n}"
         )
     known = await store.known_furniture("herald.example")
     assert known == frozenset(fingerprints(appeal))
@@ -209,7 +213,7 @@ async def test_furniture_is_learned_across_stories_not_within_one(services, uniq
     sign_off = "Reporting by our staff; editing by the desk.\n"
     for story in ("st-1", "st-2", "st-3"):
         await store.observe_furniture(
-            "herald.example", story, fingerprints(sign_off), article_id="r1", published_at=T0
+            "herald.example", story, fingerprints(sign_off), article_id="r1"
         )
     store._furniture_cache.clear()
     assert await store.known_furniture("herald.example") == frozenset(fingerprints(appeal))
@@ -271,4 +275,28 @@ async def test_a_follow_up_weeks_later_joins_its_story_through_the_long_memory( 
         assert found
         for key in found:
             assert await client.ttl(key) > 0
+    await client.aclose()
+
+
+async def test_an_article_redelivered_after_months_of_later_news_is_not_counted_again(  # type: ignore[no-untyped-def]
+    services, unique
+) -> None:
+    # A replay: one partition runs two months of event time ahead of another, then the lagging
+    # partition's uncommitted articles are handed out again. Each still counts once.
+    from detectors.furniture import fingerprints
+
+    store, client, _ = await _store(services, unique)
+    footer = "Send your tips to the newsroom desk at any hour of the day.\n"
+    await store.observe_furniture("ledger.example", "st-1", fingerprints(footer), article_id="old")
+    for n in range(40):  # later news of the source (itself learned: one line, digits aside)
+        later = fingerprints(f"Council meets on day {n} about roads.\n")
+        await store.observe_furniture(
+            "ledger.example", f"st-{n + 2}", later, article_id=f"later-{n}"
+        )
+    for story in ("st-7", "st-8"):  # the old article, twice more, filed under other stories
+        await store.observe_furniture(
+            "ledger.example", story, fingerprints(footer), article_id="old"
+        )
+    store._furniture_cache.clear()
+    assert not await store.known_furniture("ledger.example") & set(fingerprints(footer))
     await client.aclose()

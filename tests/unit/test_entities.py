@@ -180,3 +180,25 @@ def test_a_surname_is_a_place_only_with_place_evidence() -> None:
     assert "Patterson" not in places
     places = {loc.name for loc in extract("A man was shot in Patterson, California.").locations}
     assert "Patterson" in places
+
+
+def test_a_big_city_no_namesake_rivals_states_its_region_and_a_homonym_does_not() -> None:
+    from detectors.matching import vetoed
+    from detectors.story import Member
+
+    def member(text: str) -> Member:
+        return Member.from_signature(extract(text))
+
+    # Two big cities in different states, neither state written: each name alone pins its
+    # city down, so two ambushes a week apart in them are never one story.
+    east = member("Gunmen shot four deputies outside a courthouse in Philadelphia overnight.")
+    west = member("Four deputies were shot outside a courthouse in Phoenix overnight.")
+    assert east.stated_regions and west.stated_regions
+    assert vetoed(east, west)
+    # A town whose name several states share keeps no state it was not told: no veto.
+    town = member("Two deputies were shot outside a courthouse in Springfield overnight.")
+    assert not town.stated_regions
+    assert not vetoed(town, west)
+    # The state written next to the town pins it down too.
+    told = member("Two deputies were shot outside a courthouse in Springfield, Ohio, overnight.")
+    assert told.stated_regions
