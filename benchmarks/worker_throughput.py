@@ -5,7 +5,7 @@ Usage: python benchmarks/worker_throughput.py PATH [--articles N] [--configs 1x1
                                              [--latency-seconds S] [--skip-pinned]
 
 PATH is a JSONL file of articles (e.g. ../shared/data/gva-dev.jsonl). The stream is repeated
-until it has N articles, each copy under new ids and 60 days later (so copies are new stories,
+until it has N articles, each copy under new ids and 120 days later (so copies are new stories,
 not members of the first copy's). Everything runs against embedded Tansu and redis-server
 started for the run, with `wirewatch run` worker processes as an operator starts them.
 
@@ -56,6 +56,8 @@ from redis import Redis  # noqa: E402
 from workers.embedded import EmbeddedServices, free_port  # noqa: E402
 
 MEASURED: list[str] = []
+# Days between copies of the stream: beyond WIREWATCH_STORY_MEMORY_DAYS' default of 90.
+COPY_SHIFT_DAYS = 120
 
 
 def measured(line: str) -> None:
@@ -66,7 +68,9 @@ def measured(line: str) -> None:
 # -- the input stream ----------------------------------------------------------------------------
 def stream(path: Path, count: int) -> list[tuple[str, bytes]]:
     """(article id, JSON bytes) for `count` articles: the file repeated under new ids, each
-    copy 60 days later; lines that are not JSON objects are kept as they are (dead letters)."""
+    copy 120 days later, past the story window and the long memory's 90 days (a copy inside the
+    memory follows up its original's stories: merges, not the new stories a firehose brings);
+    lines that are not JSON objects are kept as they are (dead letters)."""
     lines = [line for line in path.read_bytes().splitlines() if line.strip()]
     out: list[tuple[str, bytes]] = []
     copy = 0
@@ -84,7 +88,7 @@ def stream(path: Path, count: int) -> list[tuple[str, bytes]]:
                 continue
             if copy:
                 doc["id"] = f"{doc.get('id')}~{copy}"
-                doc["published_at"] = _shift(doc.get("published_at"), timedelta(days=60 * copy))
+                doc["published_at"] = _shift(doc.get("published_at"), timedelta(days=COPY_SHIFT_DAYS * copy))
             out.append((str(doc.get("id")), json.dumps(doc).encode()))
         copy += 1
     return out
