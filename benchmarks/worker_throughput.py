@@ -88,7 +88,8 @@ def stream(path: Path, count: int) -> list[tuple[str, bytes]]:
                 continue
             if copy:
                 doc["id"] = f"{doc.get('id')}~{copy}"
-                doc["published_at"] = _shift(doc.get("published_at"), timedelta(days=COPY_SHIFT_DAYS * copy))
+                shift = timedelta(days=COPY_SHIFT_DAYS * copy)
+                doc["published_at"] = _shift(doc.get("published_at"), shift)
             out.append((str(doc.get("id")), json.dumps(doc).encode()))
         copy += 1
     return out
