@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 # Redirect chains are short (the survivor of a merge is the older story); this bounds a loop.
 _MAX_REDIRECTS = 16
+# The fewest articles a round looks at (see StoryTracker.track).
+_MIN_LOOKAHEAD = 16
 
 
 @dataclass(frozen=True)
@@ -109,8 +111,18 @@ class StoryTracker:
         # Stories and memory cards a round's plan asked for, read by the next round.
         extra: set[str] = set()
         extra_cards: set[str] = set()
+        # A round reads for every article it looks at and stops at the first it cannot place
+        # from that read (a merge, a story not read): when rounds stop early, look less far
+        # ahead (twice what the last one placed), and further again once a round gets through.
+        lookahead = len(todo)
         while todo:
-            todo, extra, extra_cards = await self._round(todo, extra, extra_cards, detect, placed)
+            window, later = todo[:lookahead], todo[lookahead:]
+            rest, extra, extra_cards = await self._round(
+                window, extra, extra_cards, detect, placed
+            )
+            done = len(window) - len(rest)
+            lookahead = 2 * len(window) if not rest else max(_MIN_LOOKAHEAD, 2 * done)
+            todo = rest + later
         return placed
 
     async def _round(
