@@ -43,7 +43,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -259,6 +259,14 @@ class Outcomes:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"only {len(self.done)} of {count} outcomes in {timeout:.0f}s")
 
+    def wait_keys(self, keys: Iterable[str], timeout: float) -> None:
+        """Until these articles have their outcomes (others may still be queued ahead)."""
+        deadline = time.monotonic() + timeout
+        while any(k not in self.done for k in keys):
+            self.poll()
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no outcome for {sorted(set(keys) - set(self.done))}")
+
     def close(self) -> None:
         self.consumer.close()
 
@@ -400,7 +408,7 @@ def _alert_latencies(
 
 
 _LONE = (
-    "Firefighters in {town} spent the night containing a warehouse fire on Harbour Road, "
+    "Firefighters in {town} spent the night containing a warehouse fire on {street}, "
     "the {town} fire service said on Tuesday. {n} crews were sent and two workers were "
     "treated for smoke inhalation."
 )
@@ -410,8 +418,12 @@ def _lone_articles(current: Run, outcomes: Outcomes, send: KafkaProducer) -> lis
     """Three stories, each: two outlets report it, then (the worker idle) a third does, which
     makes the story emerge; the latency is the third article's publish -> its alert."""
     out = []
-    for number, town in enumerate(("Dunmore", "Kettering", "Ashby")):
-        day = f"2031-0{number + 3}-11T08:00:00+00:00"
+    # Each its own town and street: a shared street is a distinctive key the long memory would
+    # follow a month later.
+    places = (("Dunmore", "Harbour Road"), ("Kettering", "Mill Lane"), ("Ashby", "Station Street"))
+    for number, (town, street) in enumerate(places):
+        # In the past (the worker refuses dates ahead of its clock), a month apart, in order.
+        day = (datetime.now(UTC) - timedelta(days=30 * (3 - number))).isoformat()
         ids = [f"lone-{current.name}-{number}-{i}" for i in range(3)]
         docs = [
             {
@@ -419,7 +431,7 @@ def _lone_articles(current: Run, outcomes: Outcomes, send: KafkaProducer) -> lis
                 "source": f"outlet{i}.example",
                 "published_at": day,
                 "title": f"Warehouse fire in {town}",
-                "text": _LONE.format(town=town, n=4 + i),
+                "text": _LONE.format(town=town, street=street, n=4 + i),
             }
             for i in range(3)
         ]
@@ -427,7 +439,8 @@ def _lone_articles(current: Run, outcomes: Outcomes, send: KafkaProducer) -> lis
             send.send(f"{current.prefix}articles", key=doc["id"].encode(),
                       value=json.dumps(doc).encode())  # fmt: skip
         send.flush()
-        outcomes.wait(len(outcomes.done) + 2, timeout=60)
+        # Its own two, not any two: after the steady load the worker may still be catching up.
+        outcomes.wait_keys(ids[:2], timeout=600)
         time.sleep(2.0)  # idle: any batch wait has long run out
         seen = len(outcomes.alerts)
         sent = time.time()
