@@ -516,7 +516,7 @@ def main() -> int:
     load = os.getloadavg()
     print(f"Measured (load average at start {load[0]:.1f} on {os.cpu_count()} cores)")
     with EmbeddedServices() as services:
-        for config in args.configs.split(","):
+        for config in filter(None, args.configs.split(",")):  # "": latency and scaling only
             batch, pool = (int(x) for x in config.split("x"))
             throughput(services, articles, batch, pool)
         count = int(args.latency_rate * args.latency_seconds)
