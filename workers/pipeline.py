@@ -519,13 +519,15 @@ class ArticlePipeline:
         await the broker once, and record them sent (one round trip).
 
         Another worker holding an entry is sending that alert now, or died doing so: wait for
-        it to finish or for its lease to run out, then send under the id it used."""
+        it to finish or for its lease to run out, then send under the id it used. What this
+        worker claimed is sent before it waits: holding its own entries while waiting for
+        another's, two workers could each outwait the other's lease and both send."""
         lease = self.alert_lease.total_seconds()
-        to_send: list[tuple[_Message, str, Finding, Alert]] = []
         pending = wanted
         while pending:
             requests = [AlertRequest(sid, f.key, f.alert.id) for _, sid, f in pending]
             claims = await self.store.claim_alerts(requests, owner=self.owner, lease_s=lease)
+            to_send: list[tuple[_Message, str, Finding, Alert]] = []
             waiting, wait_s = [], lease
             for entry, claim in zip(pending, claims, strict=True):
                 message, story_id, finding = entry
@@ -538,9 +540,13 @@ class ArticlePipeline:
                 elif claim.action == "wait":
                     waiting.append(entry)
                     wait_s = min(wait_s, claim.wait_s)
+            await self._publish_alerts(to_send)
             pending = waiting
             if pending:
                 await self.sleep(min(max(wait_s, 0.05), lease))
+
+    async def _publish_alerts(self, to_send: list[tuple[_Message, str, Finding, Alert]]) -> None:
+        """Send claimed alerts, await the broker once, record the acknowledged ones sent."""
         if not to_send:
             return
         errors = await self._send_all(
