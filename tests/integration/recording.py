@@ -20,7 +20,7 @@ from detectors.emerging import EmergingStoryDetector
 from detectors.matching import StoryMatcher
 from detectors.signature import SignatureExtractor
 from topics import Alert, DeadLetter, Signature
-from workers.app import FIGURE_DETECTORS, build_extractor, build_matcher
+from workers.app import FIGURE_DETECTORS, build_extractor, build_matcher, build_memory
 from workers.metrics import Metrics
 from workers.pipeline import ArticlePipeline, Inbound, SinkUnavailable
 from workers.policy import RetryPolicy
@@ -82,6 +82,7 @@ def make_pipeline(store: StoryStore, sink: Any, **overrides: Any) -> ArticlePipe
         "sink": sink,
         "metrics": Metrics.create(),
         "matcher": matcher(),
+        "memory": build_memory(SETTINGS),
         "emerging": EmergingStoryDetector(),
         "figures": FIGURE_DETECTORS,
         "sleep": no_wait,
