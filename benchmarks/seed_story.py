@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             print(
                 f"   total {count.text!r} [{count.low}, {count.high}] {count.thing_key} "
-                f"{count.action} place={count.place} ({count.decided_by})"
+                f"{count.action} place={count.place} ({count.decided_by} {count.confidence} "
+                f"{count.section})"
             )
     story = StorySnapshot("seed", tuple(members), tuple(claims))
     print("\nalerts:")

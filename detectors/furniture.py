@@ -41,7 +41,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 MIN_CHARS = 12
 MAX_CHARS = 300
@@ -153,15 +153,22 @@ def furniture_set(counts: Mapping[str, int], min_articles: int = MIN_ARTICLES) -
     return frozenset(key for key, seen in counts.items() if seen >= min_articles)
 
 
-def clean(text: str, known: frozenset[str]) -> tuple[str, int]:
-    """text without its known-furniture lines, and the number of characters removed."""
+def clean(
+    text: str, known: frozenset[str], reports: Callable[[str], bool] | None = None
+) -> tuple[str, int]:
+    """text without its known-furniture lines, and the number of characters removed.
+
+    Digits are ignored when lines are compared, so an outlet's template sentence ("Up to 16
+    drones were shot down over the region, the air force said") repeats across its stories with
+    only the figure changed: such a line is reporting, never furniture. `reports(line)` says
+    which lines carry a figure with an action; they stay."""
     if not known:
         return text, 0
     kept: list[str] = []
     removed = 0
     for number, line in enumerate(text.splitlines()):
         key = _key(line) if number < MAX_LINES else None
-        if key is not None and key in known:
+        if key is not None and key in known and not (reports is not None and reports(line)):
             removed += len(line)
         else:
             kept.append(line)

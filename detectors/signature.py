@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections import Counter
 from operator import itemgetter
@@ -49,6 +50,7 @@ _TERM_STOP = FUNCTION_WORDS | frozenset(
 
 _SKIP_TERMS = _TERM_STOP | frozenset(NUMBER_WORDS)
 _WORD = itemgetter(0)
+_LINE_WORDS = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 
 class SignatureExtractor:
@@ -65,6 +67,18 @@ class SignatureExtractor:
         self._entities = EntityFinder(lexicon)
         self._figures = FigureFinder(lexicon)
         self._max_sentence = max(40, max_sentence_chars)
+
+    def _reports_a_figure(self, line: str) -> bool:
+        """A line with digits and an action phrase ("16 drones were shot down"): reporting."""
+        if not any(ch.isdigit() for ch in line):
+            return False
+        words = _LINE_WORDS.findall(line.lower())
+        actions = self._lexicon.actions
+        for i, word in enumerate(words):
+            for form, _action in actions.get(word, ()):
+                if tuple(words[i : i + len(form)]) == form:
+                    return True
+        return False
 
     def extract(
         self,
@@ -85,7 +99,7 @@ class SignatureExtractor:
             truncated = True
         dropped = len(article.text) - len(raw)
         if known_furniture:
-            raw, learned = furniture.clean(raw, known_furniture)
+            raw, learned = furniture.clean(raw, known_furniture, self._reports_a_figure)
             dropped += learned
         text, removed = clean_text(raw, self._lexicon)
         # Chrome by its shape (link lists, prompts, captions), before any source is learned.

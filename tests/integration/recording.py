@@ -94,10 +94,9 @@ def make_pipeline(store: StoryStore, sink: Any, **overrides: Any) -> ArticlePipe
         "sink": sink,
         "metrics": Metrics.create(),
         "matcher": matcher(),
+        "memory": build_memory(SETTINGS),
         "emerging": EmergingStoryDetector(),
         "figures": FIGURE_DETECTORS,
-        # The worker's long memory, so the undisturbed baseline matches as the worker does.
-        "memory": build_memory(SETTINGS),
         "sleep": no_wait,
         "redis_retry": RetryPolicy(
             "redis", (RedisConnectionError, RedisTimeoutError), sleep=no_wait

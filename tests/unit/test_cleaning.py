@@ -133,3 +133,24 @@ def test_malformed_table_file_names_the_file_and_problem(tmp_path: Path) -> None
     with pytest.raises(TableError, match=r"actions\.toml.*actions\.killed"):
         load_tables(tmp_path)
     assert issubclass(TableError, ValueError)
+
+
+def test_learned_furniture_never_takes_a_template_line_that_reports_a_figure() -> None:
+    from detectors.furniture import fingerprints
+
+    # An outlet's nightly template: the same line but for its figure, so it fingerprints alike
+    # in every story (digits are ignored) and is learned. It still carries the news; a meter
+    # prompt learned the same way goes.
+    template = "Air defences shot down 14 drones over the coastal district, the navy said."
+    meter = "You have read 3 of your 5 free articles this month."
+    known = frozenset(fingerprints(template.replace("14", "9") + "\n" + meter))
+    article = Article(
+        id="t1",
+        source="test.example",
+        published_at=datetime.fromisoformat("2026-03-14T09:00:00+00:00"),
+        title="Night attack on the coast",
+        text=f"{STORY}\n{template}\n{meter}",
+    )
+    signature = SignatureExtractor(LEXICON).extract(article, known_furniture=known)
+    assert [c.low for c in signature.counts if c.action == "intercepted"] == [14]
+    assert signature.furniture_chars >= len(meter)
