@@ -220,6 +220,24 @@ class Settings(BaseSettings):
     lexicon_cache_dir: Path | None = Field(
         default=None, description="Where the compiled lexicon is kept; unset: the user cache dir."
     )
+    # Batches (issue 11): the agent takes up to batch_size articles, or what arrived within
+    # batch_wait_ms, and talks to Redis and the broker once per batch rather than per article.
+    batch_size: int = Field(
+        default=200, ge=1, le=10_000, description="Articles the worker takes at most per batch."
+    )
+    batch_wait_ms: float = Field(
+        default=50.0,
+        gt=0.0,
+        le=60_000.0,
+        description="How long a batch waits to fill: the longest a lone article waits.",
+    )
+    extraction_processes: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        description="Processes extracting signatures; unset: the cores the worker may use; "
+        "1: in the worker process.",
+    )
 
     @field_validator("kafka_url", mode="before")
     @classmethod

@@ -30,11 +30,12 @@ from detectors.matching import MatchWeights, StoryMatcher
 from detectors.memory import LongMemory
 from detectors.signature import SignatureExtractor
 from detectors.story import StoryDetector
-from topics import ALERTS, ARTICLES, DEADLETTERS, SIGNATURES, Alert, DeadLetter, Signature
-from workers import faust_fixes
+from topics import ALERTS, ARTICLES, DEADLETTERS, SIGNATURES, Alert, DeadLetter
+from workers import broker_requests, faust_fixes
+from workers.extraction_pool import ExtractionPool, default_processes
 from workers.lexicon_cache import load_lexicon
 from workers.metrics import Metrics, ThroughputSummary
-from workers.pipeline import ArticlePipeline, Inbound, SinkUnavailable
+from workers.pipeline import Ack, ArticlePipeline, Inbound, SinkUnavailable
 from workers.policy import DlqLimit, RetryPolicy
 from workers.security import describe_security, faust_credentials, redis_options
 from workers.store import StoryStore
@@ -63,7 +64,8 @@ def bootstrap_servers(kafka_url: str) -> list[str]:
 
 
 class FaustSink:
-    """Publishes results through the app's producer and waits for the broker's ack.
+    """Hands results to the app's producer; each call returns the broker's acknowledgement to
+    await (a batch's records are sent together and awaited once).
 
     Errors the broker says will pass (a leader moving, a timeout, no connection) are raised
     as SinkUnavailable, which the pipeline waits out; the rest are raised as they are.
@@ -74,16 +76,12 @@ class FaustSink:
         self._alerts = alerts
         self._deadletters = deadletters
 
-    async def signature(self, signature: Signature) -> None:
-        await _send(
-            self._signatures,
-            key=signature.article_id.encode(),
-            value=signature.model_dump_json().encode(),
-        )
+    async def signature(self, article_id: str, value: bytes) -> Ack:
+        return await _send(self._signatures, key=article_id.encode(), value=value)
 
-    async def alert(self, alert: Alert) -> None:
+    async def alert(self, alert: Alert) -> Ack:
         # Keyed by story: one story's alerts stay in order on one partition.
-        await _send(
+        return await _send(
             self._alerts,
             key=alert.story_id.encode(),
             value=alert.model_dump_json().encode(),
@@ -93,8 +91,8 @@ class FaustSink:
             },
         )
 
-    async def deadletter(self, letter: DeadLetter, key: bytes | None) -> None:
-        await _send(
+    async def deadletter(self, letter: DeadLetter, key: bytes | None) -> Ack:
+        return await _send(
             self._deadletters,
             key=key,
             value=letter.model_dump_json().encode(),
@@ -102,14 +100,25 @@ class FaustSink:
         )
 
 
-async def _send(topic: Any, **record: Any) -> None:
+def _unavailable(exc: KafkaError) -> Exception:
+    if exc.retriable or isinstance(exc, KafkaTimeoutError):
+        return SinkUnavailable(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+async def _send(topic: Any, **record: Any) -> Ack:
     try:
         fut = await topic.send(**record)
+    except KafkaError as exc:
+        raise _unavailable(exc) from exc
+    return _acknowledged(fut)
+
+
+async def _acknowledged(fut: Any) -> None:
+    try:
         await fut
     except KafkaError as exc:
-        if exc.retriable or isinstance(exc, KafkaTimeoutError):
-            raise SinkUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        raise
+        raise _unavailable(exc) from exc
 
 
 @dataclass
@@ -140,6 +149,20 @@ class Worker:
 def build_extractor(settings: Settings) -> SignatureExtractor:
     return SignatureExtractor(
         load_lexicon(settings.tables_dir, settings.lexicon_cache_path),
+        max_sentence_chars=settings.max_sentence_chars,
+    )
+
+
+def build_extraction(settings: Settings) -> ExtractionPool:
+    """The extraction pool: WIREWATCH_EXTRACTION_PROCESSES processes (default: the cores this
+    process may use), or extraction in the worker's own process when that is 1."""
+    processes = settings.extraction_processes or default_processes()
+    if processes <= 1:
+        return ExtractionPool.in_process(build_extractor(settings))
+    return ExtractionPool(
+        processes=processes,
+        tables_dir=settings.tables_dir,
+        cache_dir=settings.lexicon_cache_path,
         max_sentence_chars=settings.max_sentence_chars,
     )
 
@@ -186,7 +209,7 @@ def create_app(
     # Tables and the gazetteer (seconds of CPU) load before the worker joins its group: done
     # in a start-up task they blocked the event loop through the first rebalance, so heartbeats
     # and the partition recovery ran late. Bad tables also stop the worker before it joins.
-    extractor = build_extractor(settings)
+    extraction = build_extraction(settings)
     matcher = build_matcher(settings)
     app = faust.App(
         settings.app_id,
@@ -230,7 +253,7 @@ def create_app(
     )
     worker = Worker(app=app, settings=settings, metrics=metrics, redis=redis, store=store)
     pipeline = ArticlePipeline(
-        extractor=extractor,
+        extraction=extraction,
         store=store,
         sink=FaustSink(signatures, alerts, deadletters),
         metrics=metrics,
@@ -268,6 +291,16 @@ def create_app(
     )
     worker.pipeline = pipeline
     setattr(app, faust_fixes.REFETCH_HOOK, metrics.records_refetched.inc)
+    broker_requests.install(metrics.broker_requests)
+
+    # Pool processes load their tables now, before the worker joins its group.
+    extraction.start_sync()
+
+    async def close_pool(_app: Any, **_kwargs: Any) -> None:
+        extraction.close()
+
+    # mode types handlers with mypy_extensions VarArg/NamedArg, which mypy cannot match here.
+    app.on_before_shutdown.connect(close_pool)  # type: ignore[arg-type]
 
     @app.task
     async def start_up() -> None:
@@ -277,28 +310,30 @@ def create_app(
 
     @app.agent(articles, name="process_articles")
     async def process_articles(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            message = event.message
-            headers = message.headers or []
+        # Up to batch_size messages, or what arrived within batch_wait_ms: a lone article
+        # waits at most that long. noack_take leaves acknowledging to us: a message is
+        # acknowledged only once its outcome is, and never past a halt.
+        wait = settings.batch_wait_ms / 1000
+        # StreamT does not declare noack_take; faust.Stream (what the agent gets) has it.
+        take = stream.noack_take  # type: ignore[attr-defined]
+        async for events in take(settings.batch_size, within=wait):
             # The pipeline never raises: every message ends as a signature or a dead letter,
-            # or the pipeline parks (halted) without returning. An exception escaping here
-            # would make faust restart the agent past the message, losing it.
-            outcome = await pipeline.handle(
-                Inbound(
-                    value=message.value,
-                    key=message.key,
-                    headers=dict(headers.items() if isinstance(headers, dict) else headers),
-                    topic=message.topic,
-                    partition=message.partition,
-                    offset=message.offset,
-                )
-            )
-            if outcome == "failed":
-                # Commit now: redelivered after a crash, a message that failed in processing
-                # could succeed and end with a second outcome.
+            # or the pipeline halts before it. An exception escaping here would make faust
+            # restart the agent past the batch, losing it.
+            result = await pipeline.handle_batch([_inbound(e.message) for e in events])
+            finished = events[: len(result.outcomes)]
+            for event in finished:  # in order: faust commits up to the first gap
                 await stream.ack(event)
+            if result.commit_now:
+                # A processing failure is committed at once: redelivered after a crash, it
+                # could succeed and end with a second outcome. Before a halt, so is all that
+                # finished.
                 await app.consumer.commit()
-            _observe_lag(worker, message.tp, message.offset)
+            last = {e.message.tp: e.message.offset for e in finished}
+            for tp, offset in last.items():
+                _observe_lag(worker, tp, offset)
+            if result.halted:
+                await pipeline.park()
 
     async def forget_revoked_lag(_app: Any, *args: Any, signal: Any, **_kwargs: Any) -> None:
         # faust sends (app, revoked_set). Another worker owns these partitions now and reports
@@ -365,6 +400,18 @@ def create_app(
         worker.metrics.retain_lag((tp.topic, tp.partition) for tp in mine)
 
     return worker
+
+
+def _inbound(message: Any) -> Inbound:
+    headers = message.headers or []
+    return Inbound(
+        value=message.value,
+        key=message.key,
+        headers=dict(headers.items() if isinstance(headers, dict) else headers),
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+    )
 
 
 class BrokerLostTopics(RuntimeError):

@@ -37,6 +37,7 @@ from detectors.furniture import fingerprints
 from detectors.signature import SignatureExtractor
 from detectors.story import Claim, Member
 from topics.articles import Article
+from workers.embedded import _die_with_parent
 from workers.lexicon_cache import load_lexicon
 
 log = logging.getLogger(__name__)
@@ -117,9 +118,13 @@ def extract_article(extractor: SignatureExtractor, job: Job) -> Outcome:
 _EXTRACTOR: SignatureExtractor | None = None
 
 
-def _initialise(tables_dir: Path, cache_dir: Path | None) -> None:
+def _initialise(tables_dir: Path, cache_dir: Path | None, max_sentence_chars: int) -> None:
     global _EXTRACTOR
-    _EXTRACTOR = SignatureExtractor(load_lexicon(tables_dir, cache_dir))
+    # A worker killed with SIGKILL cannot stop its pool: the processes go with it instead.
+    _die_with_parent()
+    _EXTRACTOR = SignatureExtractor(
+        load_lexicon(tables_dir, cache_dir), max_sentence_chars=max_sentence_chars
+    )
 
 
 def _extract_chunk(jobs: list[Job]) -> list[Outcome]:
@@ -155,6 +160,7 @@ class ExtractionPool:
         tables_dir: Path,
         cache_dir: Path | None,
         timeout_s: float = 10.0,
+        max_sentence_chars: int = 500,
         extractor: SignatureExtractor | None = None,
         chunk_function: Callable[[list[Job]], list[Outcome]] = _extract_chunk,
     ) -> None:
@@ -164,24 +170,42 @@ class ExtractionPool:
         self._tables_dir = tables_dir
         self._cache_dir = cache_dir
         self._timeout = timeout_s
+        self._max_sentence_chars = max_sentence_chars
         self.stats = PoolStats()
         self._pool: Any = None
         self._lock = asyncio.Lock()
         self._extractor = extractor
         if self.processes == 1 and self._extractor is None:
-            self._extractor = SignatureExtractor(load_lexicon(tables_dir, cache_dir))
+            self._extractor = SignatureExtractor(
+                load_lexicon(tables_dir, cache_dir), max_sentence_chars=max_sentence_chars
+            )
+
+    @classmethod
+    def in_process(cls, extractor: SignatureExtractor) -> ExtractionPool:
+        """Extraction in the calling process with this extractor (no tables to load)."""
+        return cls(processes=1, tables_dir=Path(), cache_dir=None, extractor=extractor)
 
     @property
-    def in_process(self) -> bool:
-        return self.processes == 1
+    def pooled(self) -> bool:
+        return self.processes > 1
 
     async def start(self) -> None:
         """Start the processes and wait until each has loaded its lexicon."""
-        if self.in_process:
+        if not self.pooled:
             return
         self._pool = self._new_pool()
         futures = [self._pool.schedule(_ready) for _ in range(self.processes)]
         await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
+
+    def start_sync(self, timeout_s: float = 120.0) -> None:
+        """start() before the event loop runs (the worker starts its pool before it joins its
+        group, so the first batch does not wait for processes to load their tables)."""
+        if not self.pooled:
+            return
+        self._pool = self._new_pool()
+        futures = [self._pool.schedule(_ready) for _ in range(self.processes)]
+        for future in futures:
+            future.result(timeout=timeout_s)
 
     async def _ensure_pool(self) -> None:
         async with self._lock:  # chunks of one batch run concurrently: start one pool, not three
@@ -198,7 +222,7 @@ class ExtractionPool:
         return ProcessPool(
             max_workers=self.processes,
             initializer=_initialise,
-            initargs=(self._tables_dir, self._cache_dir),
+            initargs=(self._tables_dir, self._cache_dir, self._max_sentence_chars),
             context=multiprocessing.get_context("spawn"),
         )
 
@@ -211,9 +235,12 @@ class ExtractionPool:
     async def extract(self, jobs: Sequence[Job]) -> list[Outcome]:
         if not jobs:
             return []
-        if self.in_process:
-            assert self._extractor is not None
-            return [extract_article(self._extractor, job) for job in jobs]
+        if not self.pooled:
+            # In a thread: the event loop keeps answering probes and timers meanwhile (the
+            # GIL is released every few milliseconds), and only one batch extracts at a time.
+            extractor = self._extractor
+            assert extractor is not None
+            return await asyncio.to_thread(lambda: [extract_article(extractor, j) for j in jobs])
         results: list[Outcome | None] = [None] * len(jobs)
         size = -(-len(jobs) // (self.processes * CHUNKS_PER_PROCESS))
         chunks = [list(range(i, min(i + size, len(jobs)))) for i in range(0, len(jobs), size)]

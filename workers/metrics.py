@@ -43,7 +43,25 @@ REDIS_OPERATIONS = (
     "mark_emerging",
     "counts",
     "replay_done",
+    "read_index",
+    "read_stories",
+    "claim_articles",
+    "write_batch",
+    "recheck",
+    "claim_alerts",
+    "alerts_sent",
 )
+# Kafka requests the worker's clients make, by API (what `broker requests per article` counts).
+BROKER_REQUESTS = (
+    "produce",
+    "fetch",
+    "offset_commit",
+    "heartbeat",
+    "metadata",
+    "other",
+)
+# Articles per batch: one at a time up to a full default batch.
+_BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 
 # Latency buckets in seconds: extraction is milliseconds, Redis sub-millisecond on loopback,
 # event-time to alert can be minutes when replaying or lagging.
@@ -77,6 +95,10 @@ class Metrics:
     halted: Gauge
     broker_topics_missing: Gauge
     records_refetched: Counter
+    # Throughput (issue 11).
+    redis_round_trips: Counter
+    broker_requests: Counter
+    batch_articles: Histogram
 
     @classmethod
     def create(cls, registry: CollectorRegistry | None = None) -> Metrics:
@@ -201,6 +223,24 @@ class Metrics:
                 "Fetched batches faust dropped in a rebalance, sought back to be read again.",
                 registry=reg,
             ),
+            redis_round_trips=Counter(
+                "wirewatch_redis_round_trips_total",
+                "Round trips to Redis (one command or one pipeline each); divide by articles "
+                "consumed for the cost per article.",
+                registry=reg,
+            ),
+            broker_requests=Counter(
+                "wirewatch_broker_requests_total",
+                "Requests the worker's Kafka clients sent, by API.",
+                ["request"],
+                registry=reg,
+            ),
+            batch_articles=Histogram(
+                "wirewatch_batch_articles",
+                "Messages per batch the worker took from the articles topic.",
+                buckets=_BATCH_BUCKETS,
+                registry=reg,
+            ),
         )
         metrics._initialise_labels()
         return metrics
@@ -217,6 +257,8 @@ class Metrics:
         for operation in REDIS_OPERATIONS:
             self.redis_errors.labels(operation)
             self.redis_seconds.labels(operation)
+        for request in BROKER_REQUESTS:
+            self.broker_requests.labels(request)
 
     def set_lag(self, topic: str, partition: int, lag: int) -> None:
         self.consumer_lag.labels(topic, str(partition)).set(lag)

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Literal, TypeVar
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
+from detectors.assignment import (
+    CardRead,
+    IndexRead,
+    Postings,
+    StoryRead,
+    candidate_floor,
+    index_tokens,
+    recall_floor,
+)
 from detectors.matching import TermStats
 from detectors.memory import CARD_MEMBERS, Recall
 from detectors.memory import card as memory_card
@@ -122,8 +132,205 @@ redis.call('EXPIRE', latest, ttl)
 return n
 """
 
+# A batch's update of one story, in one call on its slot: the members and claims of the
+# batch's articles that joined it (as _ADD_MEMBERS: idempotent per article id, refused once
+# the story was merged away), then the story as the detectors need it: every member and claim,
+# the latest alert per topic and the alert ledger (so findings already sent cost nothing).
+# Replies {'redirect', target} or {'added', {article ids added}, members, claims, latest,
+# ledger}.
+_ADD_AND_READ = """
+local members, claims, meta, redirect = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local latest, ledger = KEYS[5], KEYS[6]
+local target = redis.call('GET', redirect)
+if target then
+  return {'redirect', target}
+end
+local ttl, n_members = tonumber(ARGV[1]), tonumber(ARGV[2])
+local added = {}
+local i = 3
+for _ = 1, n_members do
+  local article_id, member_json, event_ts = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local n_claims = tonumber(ARGV[i + 3])
+  i = i + 4
+  if redis.call('HSETNX', members, article_id, member_json) == 1 then
+    added[#added + 1] = article_id
+    for _ = 1, n_claims do
+      redis.call('HSET', claims, ARGV[i], ARGV[i + 1])
+      i = i + 2
+    end
+    local last = tonumber(redis.call('HGET', meta, 'last_event_ts') or '-1e18')
+    if tonumber(event_ts) > last then
+      redis.call('HSET', meta, 'last_event_ts', event_ts)
+    end
+    local first = tonumber(redis.call('HGET', meta, 'created_event_ts') or '1e18')
+    if tonumber(event_ts) < first then
+      redis.call('HSET', meta, 'created_event_ts', event_ts)
+    end
+  else
+    i = i + 2 * n_claims
+  end
+end
+redis.call('EXPIRE', members, ttl)
+redis.call('EXPIRE', claims, ttl)
+redis.call('EXPIRE', meta, ttl)
+return {'added', added, redis.call('HVALS', members), redis.call('HVALS', claims),
+        redis.call('HGETALL', latest), redis.call('HGETALL', ledger)}
+"""
+
+# _CLAIM_ALERT for several evidence keys of one story in one call: ARGV is owner, lease, ttl,
+# then (field, alert id) pairs; the reply is (action, value) per pair, in order.
+_CLAIM_ALERTS = """
+local alerts = KEYS[1]
+local owner, lease, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = {}
+local taken = false
+local function take(field, id)
+  redis.call('HSET', alerts, field, 'pending|' .. owner .. '|' .. (now + lease) .. '|' .. id)
+  taken = true
+  out[#out + 1] = 'send'
+  out[#out + 1] = id
+end
+for i = 4, #ARGV, 2 do
+  local field, alert_id = ARGV[i], ARGV[i + 1]
+  local cur = redis.call('HGET', alerts, field)
+  if not cur then
+    take(field, alert_id)
+  elseif string.sub(cur, 1, 4) == 'sent' then
+    out[#out + 1] = 'skip'
+    out[#out + 1] = ''
+  else
+    local p_owner, p_until, p_id = string.match(cur, '^pending|([^|]*)|([^|]*)|(.+)$')
+    if not p_owner then
+      take(field, alert_id)
+    elseif p_owner == owner or now >= tonumber(p_until) then
+      take(field, p_id)
+    else
+      out[#out + 1] = 'wait'
+      out[#out + 1] = tostring(tonumber(p_until) - now)
+    end
+  end
+end
+if taken then redis.call('EXPIRE', alerts, ttl) end
+return out
+"""
+
+# Alerts of one story the broker acknowledged: their ledger entries say 'sent', and each topic's
+# latest alert is updated, in one step (what alert_sent's MULTI did for one alert).
+# ARGV: ttl, n, then (field, alert id, topic or '') per alert.
+_ALERTS_SENT = """
+local alerts, latest = KEYS[1], KEYS[2]
+local ttl, n = tonumber(ARGV[1]), tonumber(ARGV[2])
+local topics = false
+for i = 3, 2 + 3 * n, 3 do
+  redis.call('HSET', alerts, ARGV[i], 'sent|' .. ARGV[i + 1])
+  if ARGV[i + 2] ~= '' then
+    redis.call('HSET', latest, ARGV[i + 2], ARGV[i + 1])
+    topics = true
+  end
+end
+redis.call('EXPIRE', alerts, ttl)
+if topics then redis.call('EXPIRE', latest, ttl) end
+return n
+"""
+
+# One replay run's progress for a batch, in one step on its slot: the alert ids are recorded
+# with the messages that raised them, so a message counted done never lacks its alerts.
+# ARGV: n_done, seqs..., n_dead, seqs..., alert ids...
+_REPLAY_DONE = """
+local done, dead, alerts = KEYS[1], KEYS[2], KEYS[3]
+local n_done = tonumber(ARGV[1])
+local n_dead = tonumber(ARGV[2 + n_done])
+local first_alert = 3 + n_done + n_dead
+for i = first_alert, #ARGV do redis.call('SADD', alerts, ARGV[i]) end
+for i = 3 + n_done, 2 + n_done + n_dead do redis.call('SADD', dead, ARGV[i]) end
+for i = 2, 1 + n_done do redis.call('SADD', done, ARGV[i]) end
+for _, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then redis.call('EXPIRE', key, 86400) end
+end
+return n_done
+"""
+
+# Many sorted sets read in one call (a batch reads thousands of index keys: one command each
+# cost the client more than the work). ARGV per key: how many entries to return (0: none),
+# how many floors, the floors in ascending order. Reply per key: {entries newest first with
+# scores (ZREVRANGEBYSCORE +inf <lowest floor> WITHSCORES LIMIT 0 n), {ZCOUNT per floor}}.
+_READ_SORTED = """
+local out = {}
+local i = 1
+for k = 1, #KEYS do
+  local num, n_floors = tonumber(ARGV[i]), tonumber(ARGV[i + 1])
+  i = i + 2
+  local counts = {}
+  for f = 1, n_floors do
+    counts[f] = redis.call('ZCOUNT', KEYS[k], ARGV[i + f - 1], '+inf')
+  end
+  local entries = {}
+  if num > 0 and n_floors > 0 then
+    entries = redis.call('ZREVRANGEBYSCORE', KEYS[k], '+inf', ARGV[i], 'WITHSCORES', 'LIMIT', 0,
+                         num)
+  end
+  i = i + n_floors
+  out[k] = {entries, counts}
+end
+return out
+"""
+
+# Many sorted sets written in one call: per key ttl, GT (1: ZADD GT, 0: plain ZADD), a trim
+# (0: none, 1: keep the n highest ranks, 2: keep the n lowest), n, how many (score, member)
+# pairs, the pairs. Each key expires after ttl seconds.
+_ZADD_MANY = """
+local i = 1
+for k = 1, #KEYS do
+  local key = KEYS[k]
+  local ttl, gt, trim = tonumber(ARGV[i]), ARGV[i + 1], tonumber(ARGV[i + 2])
+  local n, pairs = tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
+  i = i + 5
+  for _ = 1, pairs do
+    if gt == '1' then
+      redis.call('ZADD', key, 'GT', ARGV[i], ARGV[i + 1])
+    else
+      redis.call('ZADD', key, ARGV[i], ARGV[i + 1])
+    end
+    i = i + 2
+  end
+  if trim == 1 then
+    redis.call('ZREMRANGEBYRANK', key, 0, -n - 1)
+  elseif trim == 2 then
+    redis.call('ZREMRANGEBYRANK', key, n, -1)
+  end
+  redis.call('EXPIRE', key, ttl)
+end
+return #KEYS
+"""
+
+# Each article's story recorded unless one is (SET NX EX), and the story that holds it.
+# ARGV: ttl, then one story id per key.
+_CLAIM_MANY = """
+local ttl = tonumber(ARGV[1])
+local out = {}
+for k = 1, #KEYS do
+  redis.call('SET', KEYS[k], ARGV[k + 1], 'NX', 'EX', ttl)
+  out[k] = redis.call('GET', KEYS[k])
+end
+return out
+"""
+
+# Keys per multi-key call on a single Redis: bounds how long one script holds the server.
+_KEYS_PER_CALL = 2_000
+# Trims of the sorted-set writes (_ZADD_MANY).
+_NO_TRIM, _KEEP_HIGHEST, _KEEP_LOWEST = 0, 1, 2
+
 # Redirect chains are short (a survivor is always the older story); this bounds a bad loop.
 _MAX_REDIRECTS = 16
+# A story's keys, in the order _ADD_AND_READ takes them.
+_STORY_PARTS = ("members", "claims", "meta", "redirect", "latest", "alerts")
+# Learned furniture: a paragraph seen in this many stories is furniture; counts live this long;
+# the worker reads a source's known set at most this often (seconds).
+_FURNITURE_MIN_STORIES = 3
+_FURNITURE_TTL_S = 30 * 86400
+_FURNITURE_CACHE_S = 60.0
 
 # Per source: per paragraph fingerprint "stories|last story|articles", and the set known as
 # furniture. A paragraph is furniture once it was seen in `need` articles spread over at least
@@ -178,6 +385,8 @@ return learned
 """
 
 AnyRedis = Redis | RedisCluster
+# What read_stories returns: stories, their scores in the active set, memory cards.
+_StoriesRead = tuple[dict[str, StoryRead], dict[str, float | None], dict[str, CardRead]]
 
 
 def article_key(prefix: str, article_id: str) -> str:
@@ -227,9 +436,121 @@ class AlertClaim:
     wait_s: float = 0.0
 
 
+@dataclass(frozen=True)
+class Joining:
+    """One article a batch adds to a story: its member record and claims, serialised."""
+
+    member: Member
+    member_json: str
+    claims: tuple[tuple[str, str], ...]  # (claim id, claim JSON)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One article's paragraph fingerprints, counted for its source's learned furniture."""
+
+    source: str
+    story_id: str
+    article_id: str
+    fingerprints: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StoryState:
+    """A story right after a batch's update: what the batch added and what the detectors read.
+
+    `redirect` is set instead when the story had been merged away (nothing was added)."""
+
+    story_id: str
+    redirect: str | None = None
+    added: frozenset[str] = frozenset()
+    members: tuple[Member, ...] = ()
+    claims: tuple[Claim, ...] = ()
+    latest_alerts: Mapping[str, str] = field(default_factory=dict)
+    # Evidence key -> ledger entry ('sent|<id>' or 'pending|...').
+    ledger: Mapping[str, str] = field(default_factory=dict)
+
+    def snapshot(
+        self, without: Iterable[str] = (), latest: Mapping[str, str] | None = None
+    ) -> StorySnapshot:
+        """The snapshot, leaving out the members and claims of the articles in `without`;
+        `latest` replaces the latest alerts read (alerts decided since)."""
+        skip = set(without)
+        return StorySnapshot(
+            story_id=self.story_id,
+            members=tuple(m for m in self.members if m.article_id not in skip),
+            claims=tuple(c for c in self.claims if c.article_id not in skip),
+            latest_alerts=dict(self.latest_alerts if latest is None else latest),
+        )
+
+    @property
+    def sent(self) -> frozenset[str]:
+        return frozenset(k for k, v in self.ledger.items() if v.startswith("sent|"))
+
+
+@dataclass(frozen=True)
+class AlertRequest:
+    """An alert a batch wants to send: the story's ledger entry it takes, and the id it offers."""
+
+    story_id: str
+    key: str
+    alert_id: str
+
+
+@dataclass(frozen=True)
+class SentAlert:
+    """An alert the broker acknowledged, for the story's ledger and latest-alert topics."""
+
+    story_id: str
+    key: str
+    alert_id: str
+    topic: str | None
+    # Set for story.emerging: the event time the emerging-story gauge counts from.
+    emerging_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ReplayMark:
+    """A replayed message is finished: its sequence number, outcome and the alerts it raised."""
+
+    run_id: str
+    seq: str
+    alert_ids: tuple[str, ...] = ()
+    deadlettered: bool = False
+
+
 def replay_key(prefix: str, run_id: str, part: str) -> str:
     """Where the worker records a replay's progress: 'done', 'dead' and 'alerts' sets."""
     return f"{prefix}:replay:{{{run_id}}}:{part}"
+
+
+@dataclass
+class _SortedWrites:
+    """Sorted-set writes of one batch, merged per key (ZADD GT keeps the highest score, so a
+    member written twice is written once), then sent as few _ZADD_MANY calls."""
+
+    specs: dict[str, tuple[int, bool, int, int]] = field(default_factory=dict)
+    pairs: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def add(
+        self, key: str, member: str, score: float, *, ttl: int, gt: bool = True,
+        trim: int = _NO_TRIM, keep: int = 0,
+    ) -> None:  # fmt: skip
+        self.specs[key] = (ttl, gt, trim, keep)
+        pairs = self.pairs.setdefault(key, {})
+        if gt and member in pairs:
+            score = max(score, pairs[member])
+        pairs[member] = score
+
+    def args(self, keys: Sequence[str]) -> list[Any]:
+        out: list[Any] = []
+        for key in keys:
+            ttl, gt, trim, keep = self.specs[key]
+            pairs = self.pairs[key]
+            out += [ttl, int(gt), trim, keep, len(pairs)]
+            for member, score in pairs.items():
+                out += [score, member]
+        return out
 
 
 class StoryStore:
@@ -264,6 +585,15 @@ class StoryStore:
         self._furniture_max = 2_000
         self._furniture_cache: dict[str, tuple[float, frozenset[str], dict[str, str]]] = {}
 
+    @property
+    def memory_postings(self) -> int:
+        """Stories read per remembered key (what `recall` and the batch planner look at)."""
+        return self._memory_postings
+
+    @property
+    def max_candidates(self) -> int:
+        return self._max_candidates
+
     # -- keys -----------------------------------------------------------------------------------
     def _story(self, story_id: str, part: str) -> str:
         return story_key(self._p, story_id, part)
@@ -280,8 +610,43 @@ class StoryStore:
     def _replay(self, run_id: str, part: str) -> str:
         return replay_key(self._p, run_id, part)
 
+    def _calls(self, keys: Iterable[str]) -> list[list[str]]:
+        """Keys in groups one multi-key script may take: on a cluster, one hash slot per
+        group (a script touches one slot); on one Redis, up to _KEYS_PER_CALL keys."""
+        ordered = sorted(set(keys))
+        if isinstance(self._r, RedisCluster):
+            slots: dict[int, list[str]] = {}
+            for key in ordered:
+                slots.setdefault(self._r.keyslot(key), []).append(key)
+            return list(slots.values())
+        return [ordered[i : i + _KEYS_PER_CALL] for i in range(0, len(ordered), _KEYS_PER_CALL)]
+
+    def _queue_reads(
+        self, pipe: Any, reads: Mapping[str, tuple[int, Sequence[float]]]
+    ) -> list[list[str]]:
+        """Queue _READ_SORTED for {key: (entries wanted, floors ascending)}; returns the key
+        groups in the order their replies come."""
+        groups = self._calls(reads)
+        for group in groups:
+            args: list[Any] = []
+            for key in group:
+                num, floors = reads[key]
+                args += [num, len(floors), *floors]
+            pipe.eval(_READ_SORTED, len(group), *group, *args)
+        return groups
+
+    def _queue_writes(self, pipe: Any, writes: _SortedWrites) -> None:
+        for group in self._calls(writes.specs):
+            pipe.eval(_ZADD_MANY, len(group), *group, *writes.args(group))
+
+    def _trip(self, count: int = 1) -> None:
+        """Count round trips to Redis (a command or a pipeline each), for the per-article metric."""
+        self._metrics.redis_round_trips.inc(count)
+
     async def _timed(self, operation: str, call: Callable[[], Awaitable[T]]) -> T:
+        """Time one operation; it costs one round trip unless it counts more with _trip."""
         started = time.perf_counter()
+        self._trip()
         try:
             return await call()
         except Exception:
@@ -309,6 +674,7 @@ class StoryStore:
         async def claim() -> str:
             if await self._r.set(key, story_id, nx=True, ex=self._ttl):
                 return story_id
+            self._trip()
             held = await self._r.get(key)
             return held.decode() if isinstance(held, bytes) else str(held)
 
@@ -319,7 +685,9 @@ class StoryStore:
 
         async def follow() -> str:
             sid = story_id
-            for _ in range(_MAX_REDIRECTS):
+            for step in range(_MAX_REDIRECTS):
+                if step:
+                    self._trip()
                 target = await self._r.get(self._story(sid, "redirect"))
                 if target is None:
                     return sid
@@ -366,6 +734,7 @@ class StoryStore:
             for sid in ranked:
                 pipe.exists(self._story(sid, "redirect"))
                 pipe.hvals(self._story(sid, "members"))
+            self._trip()
             replies = await pipe.execute()
             profiles = []
             for i, sid in enumerate(ranked):
@@ -447,6 +816,7 @@ class StoryStore:
 
         async def reindex() -> None:
             await self._index_members(added.story_id, members)
+            self._trip()
             await self._r.zrem(self._stories(), absorbed)
 
         await self._timed("index", reindex)
@@ -486,6 +856,361 @@ class StoryStore:
 
         return await self._timed("snapshot", read)
 
+    # -- batches: read, decide (detectors.assignment), write -------------------------------------
+    async def read_index(
+        self,
+        members: Sequence[Member],
+        window: timedelta,
+        memory_horizon: timedelta | None = None,
+    ) -> tuple[dict[str, str], IndexRead]:
+        """One round trip for a batch: the stories its articles already hold (redeliveries)
+        and the candidate index as one-at-a-time matching reads it, for every article's window
+        (what detectors.assignment.plan_assignments decides from); with `memory_horizon`, also
+        the long memory's postings of the articles' distinctive keys, as `recall` reads them."""
+        ids = sorted({m.article_id for m in members})
+        floors: set[float] = set()
+        wanted: dict[str, set[float]] = {}
+        remembered: dict[str, set[float]] = {}
+        for member in members:
+            floor = candidate_floor(member, window)
+            floors.add(floor)
+            for token in index_tokens(member):
+                wanted.setdefault(token, set()).add(floor)
+            if memory_horizon is not None and len(member.keys) >= 2:
+                since = recall_floor(member, memory_horizon)
+                for key in member.keys:
+                    remembered.setdefault(key, set()).add(since)
+        story_floors = sorted(floors)
+        tokens = sorted(wanted)
+        keys = sorted(remembered)
+
+        reads: dict[str, tuple[int, Sequence[float]]] = {
+            self._stories(): (0, story_floors)
+        }
+        for token in tokens:
+            reads[self._index(token)] = (self._postings, sorted(wanted[token]))
+        for key in keys:
+            reads[self._memory(key)] = (self._memory_postings, sorted(remembered[key]))
+
+        async def fetch() -> tuple[dict[str, str], IndexRead]:
+            pipe = self._r.pipeline(transaction=False)
+            for article_id in ids:
+                pipe.get(self._article(article_id))
+            groups = self._queue_reads(pipe, reads)
+            replies = await pipe.execute()
+            held = {}
+            for article_id, value in zip(ids, replies, strict=False):
+                if value is not None:
+                    held[article_id] = _s(value)
+            sorted_sets: dict[str, tuple[list[Any], list[Any]]] = {}
+            for group, reply in zip(groups, replies[len(ids) :], strict=True):
+                for key, (entries, counts) in zip(group, reply, strict=True):
+                    sorted_sets[key] = (entries, counts)
+
+            def postings(key: str, limit: int) -> Postings:
+                entries, counts = sorted_sets[key]
+                floors = reads[key][1]
+                pairs = [
+                    (_s(entries[i]), float(entries[i + 1])) for i in range(0, len(entries), 2)
+                ]
+                by_floor = {f: int(c) for f, c in zip(floors, counts, strict=True)}
+                return Postings(
+                    entries=pairs, complete=by_floor[floors[0]] <= limit, floor=floors[0],
+                    counts=by_floor,
+                )  # fmt: skip
+
+            _, story_counts = sorted_sets[self._stories()]
+            stories = {f: int(c) for f, c in zip(story_floors, story_counts, strict=True)}
+            read = {t: postings(self._index(t), self._postings) for t in tokens}
+            memory = {k: postings(self._memory(k), self._memory_postings) for k in keys}
+            return held, IndexRead(stories=stories, story_scores={}, tokens=read, memory=memory)
+
+        return await self._timed("read_index", fetch)
+
+    async def read_stories(
+        self, story_ids: Iterable[str], cards: Iterable[str] = ()
+    ) -> _StoriesRead:
+        """One round trip: each story's redirect, members and score in the active-stories set;
+        and for the stories in `cards`, whether they were merged away and their long-memory
+        card (what `recall` reads)."""
+        ids = sorted(set(story_ids))
+        card_ids = sorted(set(cards))
+        if not ids and not card_ids:
+            return {}, {}, {}
+
+        async def fetch() -> _StoriesRead:
+            pipe = self._r.pipeline(transaction=False)
+            for sid in ids:
+                pipe.get(self._story(sid, "redirect"))
+                pipe.hvals(self._story(sid, "members"))
+                pipe.zscore(self._stories(), sid)
+            for sid in card_ids:
+                pipe.exists(self._story(sid, "redirect"))
+                pipe.zrange(self._card(sid), 0, -1)
+            replies = iter(await pipe.execute())
+            stories, scores = {}, {}
+            for sid in ids:
+                redirect, values, score = next(replies), next(replies), next(replies)
+                stories[sid] = StoryRead(
+                    story_id=sid,
+                    redirect=_s(redirect) if redirect is not None else None,
+                    members=tuple(_member(v) for v in values),
+                )
+                scores[sid] = float(score) if score is not None else None
+            read_cards = {}
+            for sid in card_ids:
+                redirected, values = next(replies), next(replies)
+                read_cards[sid] = CardRead(bool(redirected), tuple(_member(v) for v in values))
+            return stories, scores, read_cards
+
+        return await self._timed("read_stories", fetch)
+
+    async def claim_articles(self, wanted: Mapping[str, str]) -> dict[str, str]:
+        """Record each article's story unless one is recorded (SET NX), in one round trip;
+        returns the story that holds each (another worker's, when it was first)."""
+        if not wanted:
+            return {}
+        ids = sorted(wanted)
+
+        story_of = {self._article(aid): wanted[aid] for aid in ids}
+
+        async def claim() -> dict[str, str]:
+            pipe = self._r.pipeline(transaction=False)
+            groups = self._calls(story_of)
+            for group in groups:
+                args: list[Any] = [self._ttl, *(story_of[key] for key in group)]
+                pipe.eval(_CLAIM_MANY, len(group), *group, *args)
+            replies = await pipe.execute()
+            held = {
+                key: _s(value)
+                for group, reply in zip(groups, replies, strict=True)
+                for key, value in zip(group, reply, strict=True)
+            }
+            return {aid: held[self._article(aid)] for aid in ids}
+
+        return await self._timed("claim_articles", claim)
+
+    async def write_batch(
+        self,
+        joins: Mapping[str, Sequence[Joining]],
+        observations: Sequence[Observation] = (),
+        *,
+        remember: bool = False,
+    ) -> dict[str, StoryState]:
+        """A batch's writes in one round trip: per touched story one Lua call on its slot that
+        adds the articles and reads the story back (StoryState), the index entries, the
+        furniture counts and (`remember`) the long memory's keys and cards. A story merged away
+        since it was read comes back as a redirect, its articles not added: the caller follows
+        it and writes them again (its memory entries stay under the old id, which `recall`
+        skips as merged away)."""
+        story_ids = sorted(joins)
+        counted = [seen for seen in observations if seen.fingerprints]
+
+        async def write() -> dict[str, StoryState]:
+            pipe = self._r.pipeline(transaction=False)
+            # Furniture first, so their replies lead: each says how many paragraphs it learned.
+            # As observe_furniture: nothing to count, nothing noted.
+            for seen in counted:
+                self._queue_observation(pipe, seen)
+            for sid in story_ids:
+                args: list[Any] = [self._ttl, len(joins[sid])]
+                for join in joins[sid]:
+                    member = join.member
+                    args += [member.article_id, join.member_json, member.published_at.timestamp()]
+                    args.append(len(join.claims))
+                    for claim_id, claim_json in join.claims:
+                        args += [claim_id, claim_json]
+                keys = [self._story(sid, p) for p in _STORY_PARTS]
+                pipe.eval(_ADD_AND_READ, len(keys), *keys, *args)
+            writes = _SortedWrites()
+            for sid in story_ids:
+                self._index_writes(writes, sid, [j.member for j in joins[sid]])
+                if remember:
+                    self._remember_writes(writes, sid, [j.member for j in joins[sid]])
+            self._queue_writes(pipe, writes)
+            replies = await pipe.execute()
+            for seen, learned in zip(counted, replies, strict=False):
+                if int(learned) > 0:
+                    # This worker's next batch from the source sees it at once.
+                    self._furniture_cache.pop(seen.source, None)
+            first = len(counted)
+            return {sid: _story_state(sid, replies[first + i]) for i, sid in enumerate(story_ids)}
+
+        return await self._timed("write_batch", write)
+
+    async def read_state(self, story_id: str) -> StoryState:
+        """A story as write_batch returns it (members, claims, latest alerts, ledger), for a
+        story a merge changed after the batch wrote it."""
+
+        async def read() -> StoryState:
+            pipe = self._r.pipeline(transaction=True)  # one slot: a consistent read
+            pipe.hvals(self._story(story_id, "members"))
+            pipe.hvals(self._story(story_id, "claims"))
+            pipe.hgetall(self._story(story_id, "latest"))
+            pipe.hgetall(self._story(story_id, "alerts"))
+            members, claims, latest, ledger = await pipe.execute()
+            return _story_state(story_id, ["added", [], members, claims, _flat(latest),
+                                           _flat(ledger)])  # fmt: skip
+
+        return await self._timed("snapshot", read)
+
+    async def recheck_postings(
+        self, members: Sequence[Member], window: timedelta
+    ) -> dict[str, list[str]]:
+        """Each token's newest stories (ids only), for a new story's look after writing: what
+        another worker indexed meanwhile shows up here."""
+        wanted: dict[str, float] = {}
+        for member in members:
+            floor = candidate_floor(member, window)
+            for token in index_tokens(member):
+                wanted[token] = min(wanted.get(token, floor), floor)
+        tokens = sorted(wanted)
+        if not tokens:
+            return {}
+
+        reads = {self._index(t): (self._postings, [wanted[t]]) for t in tokens}
+
+        async def fetch() -> dict[str, list[str]]:
+            pipe = self._r.pipeline(transaction=False)
+            groups = self._queue_reads(pipe, reads)
+            replies = await pipe.execute()
+            out: dict[str, list[str]] = {}
+            by_key = {
+                key: entries
+                for group, reply in zip(groups, replies, strict=True)
+                for key, (entries, _) in zip(group, reply, strict=True)
+            }
+            for token in tokens:
+                entries = by_key[self._index(token)]
+                out[token] = [_s(entries[i]) for i in range(0, len(entries), 2)]
+            return out
+
+        return await self._timed("recheck", fetch)
+
+    async def claim_alerts(
+        self, requests: Sequence[AlertRequest], *, owner: str, lease_s: float
+    ) -> list[AlertClaim]:
+        """claim_alert for a batch's alerts: one Lua call per story, in one round trip; the
+        answers come back in the order asked."""
+        if not requests:
+            return []
+        by_story: dict[str, list[int]] = {}
+        for i, request in enumerate(requests):
+            by_story.setdefault(request.story_id, []).append(i)
+
+        async def claim() -> list[AlertClaim]:
+            pipe = self._r.pipeline(transaction=False)
+            for sid, positions in by_story.items():
+                args: list[Any] = [owner, int(lease_s * 1000), self._ttl]
+                for i in positions:
+                    args += [requests[i].key, requests[i].alert_id]
+                pipe.eval(_CLAIM_ALERTS, 1, self._story(sid, "alerts"), *args)
+            replies = await pipe.execute()
+            out: list[AlertClaim] = [AlertClaim("skip")] * len(requests)
+            for reply, positions in zip(replies, by_story.values(), strict=True):
+                for n, i in enumerate(positions):
+                    out[i] = _alert_claim(reply[2 * n], reply[2 * n + 1])
+            return out
+
+        return await self._timed("claim_alerts", claim)
+
+    async def alerts_sent(self, sent: Sequence[SentAlert]) -> None:
+        """alert_sent (and mark_emerging) for a batch's acknowledged alerts, in one round trip."""
+        if not sent:
+            return
+        by_story: dict[str, list[SentAlert]] = {}
+        for alert in sent:
+            by_story.setdefault(alert.story_id, []).append(alert)
+
+        async def mark() -> None:
+            pipe = self._r.pipeline(transaction=False)
+            for sid, alerts in by_story.items():
+                args: list[Any] = [self._ttl, len(alerts)]
+                for a in alerts:
+                    args += [a.key, a.alert_id, a.topic or ""]
+                keys = [self._story(sid, "alerts"), self._story(sid, "latest")]
+                pipe.eval(_ALERTS_SENT, 2, *keys, *args)
+            emerging = {a.story_id: a.emerging_at for a in sent if a.emerging_at is not None}
+            if emerging:
+                key = f"{self._p}:emerging"
+                pipe.zadd(key, {sid: at.timestamp() for sid, at in emerging.items()})
+                pipe.expire(key, self._ttl)
+            await pipe.execute()
+
+        await self._timed("alerts_sent", mark)
+
+    async def replay_marks(self, marks: Sequence[ReplayMark]) -> None:
+        """replay_done for a batch: one Lua call per replay run, in one round trip."""
+        if not marks:
+            return
+        runs: dict[str, list[ReplayMark]] = {}
+        for mark in marks:
+            runs.setdefault(mark.run_id, []).append(mark)
+
+        async def record() -> None:
+            pipe = self._r.pipeline(transaction=False)
+            for run_id, items in runs.items():
+                dead = [m.seq for m in items if m.deadlettered]
+                alert_ids = sorted({a for m in items for a in m.alert_ids})
+                args: list[Any] = [len(items), *(m.seq for m in items), len(dead), *dead]
+                args += alert_ids
+                keys = [self._replay(run_id, p) for p in ("done", "dead", "alerts")]
+                pipe.eval(_REPLAY_DONE, 3, *keys, *args)
+            await pipe.execute()
+
+        await self._timed("replay_done", record)
+
+    async def known_furniture_many(
+        self, articles: Iterable[tuple[str, str]]
+    ) -> dict[str, frozenset[str]]:
+        """known_furniture for a batch's (source, article id) pairs, by article id: the cached
+        sources free, the rest in one round trip."""
+        wanted = list(articles)
+        now = time.monotonic()
+        missing = []
+        for source in sorted({source for source, _ in wanted}):
+            cached = self._furniture_cache.get(source)
+            if cached is None or cached[0] <= now:
+                missing.append(source)
+        if missing:
+
+            async def fetch() -> list[Any]:
+                pipe = self._r.pipeline(transaction=False)
+                for source in missing:
+                    pipe.smembers(self._furniture(source, "known"))
+                    pipe.hgetall(self._furniture(source, "tipped"))
+                return list(await pipe.execute())
+
+            replies = await self._timed("furniture_known", fetch)
+            for i, source in enumerate(missing):
+                self._cache_furniture(source, replies[2 * i], replies[2 * i + 1], now)
+        return {
+            article_id: _without_tipped(self._furniture_cache[source], article_id)
+            for source, article_id in wanted
+        }
+
+    def _index_writes(
+        self, writes: _SortedWrites, story_id: str, members: Sequence[Member]
+    ) -> None:
+        # The index is only a hint for matching: one key per token, not atomic with the story.
+        # GT keeps the latest event time and still adds new members.
+        latest = 0.0
+        for member in members:
+            ts = member.published_at.timestamp()
+            latest = max(latest, ts)
+            for token in index_tokens(member):
+                writes.add(self._index(token), story_id, ts, ttl=self._ttl)
+        if members:
+            writes.add(self._stories(), story_id, latest, ttl=self._ttl)
+
+    def _queue_observation(self, pipe: Any, seen: Observation) -> None:
+        keys = [self._furniture(seen.source, p) for p in ("counts", "known", "seen", "tipped")]
+        args: list[Any] = [
+            seen.story_id, _FURNITURE_MIN_STORIES, self._furniture_max, _FURNITURE_TTL_S
+        ]  # fmt: skip
+        args += [seen.article_id, time.time(), *seen.fingerprints]
+        pipe.eval(_OBSERVE_FURNITURE, len(keys), *keys, *args)
+
     # -- long memory ----------------------------------------------------------------------------
     def _memory(self, key: str) -> str:
         return f"{self._p}:mem:{{{key}}}"
@@ -502,25 +1227,34 @@ class StoryStore:
 
         async def write() -> None:
             pipe = self._r.pipeline(transaction=False)
-            for member in members:
-                ts = member.published_at.timestamp()
-                for key in sorted(member.keys):
-                    index = self._memory(key)
-                    pipe.zadd(index, {story_id: ts}, gt=True)
-                    # Bounded: only the latest stories per key stay (more than a handful means
-                    # the key identifies nothing), and an idle key expires; reads skip entries
-                    # older than the horizon by their event time.
-                    pipe.zremrangebyrank(index, 0, -(4 * self._memory_postings) - 1)
-                    pipe.expire(index, self._memory_ttl)
-                # The card keeps the story's earliest members (a sorted set by event time:
-                # a redelivered article's entry is the same element, added once).
-                card = self._card(story_id)
-                pipe.zadd(card, {memory_card(member).to_json(): ts})
-                pipe.zremrangebyrank(card, CARD_MEMBERS, -1)
-                pipe.expire(card, self._memory_ttl)
+            writes = _SortedWrites()
+            self._remember_writes(writes, story_id, members)
+            self._queue_writes(pipe, writes)
             await pipe.execute()
 
         await self._timed("remember", write)
+
+    def _remember_writes(
+        self, writes: _SortedWrites, story_id: str, members: Iterable[Member]
+    ) -> None:
+        for member in members:
+            if not member.keys:
+                continue
+            ts = member.published_at.timestamp()
+            for key in sorted(member.keys):
+                # Bounded: only the latest stories per key stay (more than a handful means
+                # the key identifies nothing), and an idle key expires; reads skip entries
+                # older than the horizon by their event time.
+                writes.add(
+                    self._memory(key), story_id, ts, ttl=self._memory_ttl, trim=_KEEP_HIGHEST,
+                    keep=4 * self._memory_postings,
+                )  # fmt: skip
+            # The card keeps the story's earliest members (a sorted set by event time:
+            # a redelivered article's entry is the same element, added once).
+            writes.add(
+                self._card(story_id), memory_card(member).to_json(), ts, ttl=self._memory_ttl,
+                gt=False, trim=_KEEP_LOWEST, keep=CARD_MEMBERS,
+            )  # fmt: skip
 
     async def recall(self, member: Member, since: datetime) -> Recall:
         """Remembered stories sharing at least two distinctive keys with the article: their
@@ -554,6 +1288,7 @@ class StoryStore:
             for sid in wanted:
                 pipe.exists(self._story(sid, "redirect"))
                 pipe.zrange(self._card(sid), 0, -1)
+            self._trip()
             replies = await pipe.execute()
             profiles = []
             for i, sid in enumerate(wanted):
@@ -593,18 +1328,21 @@ class StoryStore:
                 return members, tips
 
             members, tips = await self._timed("furniture_known", fetch)
-            cached = (
-                now + 60.0,
-                frozenset(_s(m) for m in members),
-                {_s(k): _s(v) for k, v in tips.items()},
-            )
-            if len(self._furniture_cache) >= 5_000:
-                self._furniture_cache.pop(next(iter(self._furniture_cache)))
-            self._furniture_cache[source] = cached
-        _, known, tipped = cached
-        if article_id is None or article_id not in tipped.values():
-            return known
-        return frozenset(fp for fp in known if tipped.get(fp) != article_id)
+            cached = self._cache_furniture(source, members, tips, now)
+        return _without_tipped(cached, article_id)
+
+    def _cache_furniture(
+        self, source: str, members: Iterable[Any], tips: Mapping[Any, Any], now: float
+    ) -> tuple[float, frozenset[str], dict[str, str]]:
+        cached = (
+            now + _FURNITURE_CACHE_S,
+            frozenset(_s(m) for m in members),
+            {_s(k): _s(v) for k, v in tips.items()},
+        )
+        if len(self._furniture_cache) >= 5_000:
+            self._furniture_cache.pop(next(iter(self._furniture_cache)))
+        self._furniture_cache[source] = cached
+        return cached
 
     async def observe_furniture(
         self,
@@ -613,7 +1351,7 @@ class StoryStore:
         fingerprints: list[str],
         *,
         article_id: str,
-        min_stories: int = 3,
+        min_stories: int = _FURNITURE_MIN_STORIES,
     ) -> None:
         """Count each paragraph once per article and once per story; one seen in `min_stories`
         articles over at least two stories, or in `min_stories` stories, is furniture.
@@ -631,7 +1369,9 @@ class StoryStore:
             self._furniture(source, "seen"),
             self._furniture(source, "tipped"),
         ]
-        args: list[str | int | float] = [story_id, min_stories, self._furniture_max, 30 * 86400]
+        args: list[str | int | float] = [
+            story_id, min_stories, self._furniture_max, _FURNITURE_TTL_S
+        ]  # fmt: skip
         args += [article_id, time.time()]
         args += fingerprints
         learned = await self._timed(
@@ -655,12 +1395,7 @@ class StoryStore:
         action, value = await self._timed(
             "claim_alert", lambda: self._claim_alert(keys=ledger, args=args)
         )
-        verb = _s(action)
-        if verb == "wait":
-            return AlertClaim("wait", wait_s=int(_s(value)) / 1000)
-        if verb == "send":
-            return AlertClaim("send", alert_id=_s(value))
-        return AlertClaim("skip")
+        return _alert_claim(action, value)
 
     async def alert_sent(self, story_id: str, key: str, alert_id: str, topic: str | None) -> None:
         async def mark() -> None:
@@ -721,5 +1456,59 @@ class StoryStore:
         await self._timed("replay_done", mark)
 
 
+def _without_tipped(
+    cached: tuple[float, frozenset[str], dict[str, str]], article_id: str | None
+) -> frozenset[str]:
+    """A source's known furniture without the paragraphs `article_id` itself made furniture:
+    redelivered, the article reads as it did the first time."""
+    _, known, tipped = cached
+    if article_id is None or article_id not in tipped.values():
+        return known
+    return frozenset(fp for fp in known if tipped.get(fp) != article_id)
+
+
 def _s(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+@lru_cache(maxsize=16_384)
+def _member(raw: bytes | str) -> Member:
+    """A stored member record, parsed once: a story's members are read again with every batch
+    that considers it, and a Member is immutable."""
+    return Member.from_json(raw)
+
+
+@lru_cache(maxsize=16_384)
+def _claim(raw: bytes | str) -> Claim:
+    return Claim.from_json(raw)
+
+
+def _flat(mapping: Mapping[Any, Any]) -> list[Any]:
+    return [item for pair in mapping.items() for item in pair]
+
+
+def _pairs(flat: Sequence[Any]) -> dict[str, str]:
+    return {_s(flat[i]): _s(flat[i + 1]) for i in range(0, len(flat), 2)}
+
+
+def _story_state(story_id: str, reply: Sequence[Any]) -> StoryState:
+    if _s(reply[0]) == "redirect":
+        return StoryState(story_id=story_id, redirect=_s(reply[1]))
+    _, added, members, claims, latest, ledger = reply
+    return StoryState(
+        story_id=story_id,
+        added=frozenset(_s(a) for a in added),
+        members=tuple(sorted((_member(m) for m in members), key=lambda m: m.article_id)),
+        claims=tuple(sorted((_claim(c) for c in claims), key=lambda c: c.claim_id)),
+        latest_alerts=_pairs(latest),
+        ledger=_pairs(ledger),
+    )
+
+
+def _alert_claim(action: bytes | str, value: bytes | str) -> AlertClaim:
+    verb = _s(action)
+    if verb == "wait":
+        return AlertClaim("wait", wait_s=int(_s(value)) / 1000)
+    if verb == "send":
+        return AlertClaim("send", alert_id=_s(value))
+    return AlertClaim("skip")

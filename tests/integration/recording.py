@@ -22,7 +22,7 @@ from detectors.signature import SignatureExtractor
 from topics import Alert, DeadLetter, Signature
 from workers.app import FIGURE_DETECTORS, build_extractor, build_matcher, build_memory
 from workers.metrics import Metrics
-from workers.pipeline import ArticlePipeline, Inbound, SinkUnavailable
+from workers.pipeline import Ack, ArticlePipeline, Inbound, SinkUnavailable
 from workers.policy import RetryPolicy
 from workers.store import StoryStore
 
@@ -39,9 +39,16 @@ def matcher() -> StoryMatcher:
     return build_matcher(SETTINGS)
 
 
+async def _acknowledged() -> None:
+    return None
+
+
 @dataclass
 class RecordingSink:
-    """Keeps what the pipeline publishes; `faults` holds errors to raise, per call, in order."""
+    """Keeps what the pipeline publishes; `faults` holds errors to raise, per call, in order.
+
+    A record is kept when it is handed over (the broker takes it at once); the ack the
+    pipeline awaits completes immediately."""
 
     signatures: list[Signature] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
@@ -54,20 +61,25 @@ class RecordingSink:
         if pending:
             raise pending.pop(0)
 
-    async def signature(self, signature: Signature) -> None:
+    async def signature(self, article_id: str, value: bytes) -> Ack:
         self._fault("signature")
+        signature = Signature.model_validate_json(value)
+        assert signature.article_id == article_id
         self.signatures.append(signature)
+        return _acknowledged()
 
-    async def alert(self, alert: Alert) -> None:
+    async def alert(self, alert: Alert) -> Ack:
         self._fault("alert")
         self.alerts.append(alert)
+        return _acknowledged()
 
-    async def deadletter(self, letter: DeadLetter, key: bytes | None) -> None:
+    async def deadletter(self, letter: DeadLetter, key: bytes | None) -> Ack:
         self._fault("deadletter")
         # What the broker would be sent must fit under the producer's limit.
         assert len(letter.model_dump_json().encode()) < SETTINGS.max_message_bytes
         self.letters.append(letter)
         self.keys.append(key)
+        return _acknowledged()
 
 
 async def no_wait(_seconds: float) -> None:

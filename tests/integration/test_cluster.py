@@ -7,6 +7,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -145,4 +146,53 @@ async def test_matching_state_merges_and_alerts_run_on_a_cluster(cluster: str, u
     assert (await store.claim_alert(first.story_id, "ev-1", "al-1", **me)).action == "skip"
     await store.mark_emerging(first.story_id, T0)
     assert await store.counts(since) == (2, 1)
+    await client.aclose()
+
+
+async def test_a_batch_is_placed_on_a_cluster_as_on_one_redis(cluster: str, unique: str) -> None:
+    """The batched path (multi-key scripts grouped by hash slot on a cluster) places a batch
+    as one at a time does, long memory included, and its alert ledger works there too."""
+    from detectors.memory import LongMemory
+    from workers.store import AlertRequest, Joining, SentAlert
+    from workers.tracking import Item, Step, StoryTracker
+
+    client = RedisCluster.from_url(cluster)
+    keys = frozenset({"person:oksana-hlib", "addr:1400-prymorska-st"})
+    members = [
+        _member("a", 0),
+        _member("b", 5),
+        _member("c", 6, "geonames:706483", "name:kharkiv-oblast"),
+        _member("a", 0),  # delivered twice in one batch
+    ]
+    members[0] = replace(members[0], keys=keys)
+    members[3] = members[0]
+    later = Member("trial", "court.example", T0 + timedelta(days=40), "Sentenced",
+                   terms=frozenset({"sentenced"}), keys=keys)  # fmt: skip
+    window, memory = timedelta(hours=1), LongMemory()
+
+    one = StoryStore(client, Metrics.create(), prefix=f"t{unique}one", ttl_seconds=3600)
+    alone = [
+        (await assign_story(one, StoryMatcher(), m, [], m.published_at - window, memory=memory))
+        .story_id
+        for m in [*members, later]
+    ]
+    store = StoryStore(client, Metrics.create(), prefix=f"t{unique}", ttl_seconds=3600)
+    tracker = StoryTracker(store, StoryMatcher(), window=window, memory=memory)
+
+    async def detect(_step: Step) -> None:
+        return None
+
+    batch = [Item(i, m, Joining(m, m.to_json(), ())) for i, m in enumerate(members)]
+    placed = await tracker.track(batch, detect)
+    follow = await tracker.track([Item(9, later, Joining(later, later.to_json(), ()))], detect)
+    assert [placed[i].story_id for i in range(4)] + [follow[9].story_id] == alone
+    assert alone[0] == alone[1] == alone[3] == alone[4] != alone[2]
+
+    story = alone[0]
+    me = {"owner": "w1", "lease_s": 30.0}
+    (claim,) = await store.claim_alerts([AlertRequest(story, "ev-1", "al-1")], **me)
+    assert claim.action == "send"
+    await store.alerts_sent([SentAlert(story, "ev-1", "al-1", "story.emerging", T0)])
+    (claim,) = await store.claim_alerts([AlertRequest(story, "ev-1", "al-1")], **me)
+    assert claim.action == "skip"
     await client.aclose()

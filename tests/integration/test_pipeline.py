@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from detectors.signature import SignatureExtractor
-from detectors.story import Claim, Member, StorySnapshot
+from detectors.story import Claim, Member
 from tests.integration import recording
 from tests.integration.recording import RecordingSink, extractor
 from tests.streams.events import T0, raid_articles
@@ -31,7 +31,7 @@ from topics import Article
 from workers.metrics import Metrics
 from workers.pipeline import ArticlePipeline, Inbound, SinkUnavailable
 from workers.policy import DlqLimit
-from workers.store import StoryStore
+from workers.store import Joining, Observation, StoryState, StoryStore
 
 pytestmark = pytest.mark.services
 
@@ -150,14 +150,20 @@ async def test_an_extraction_bug_is_a_dead_letter_a_metric_and_a_log_line(
 
 
 class FlakyStore(StoryStore):
-    """The real store, with faults injected into the snapshot read."""
+    """The real store, with faults injected into the story update (a batch's write)."""
 
     faults: list[BaseException]
 
-    async def snapshot(self, story_id: str) -> StorySnapshot:
+    async def write_batch(
+        self,
+        joins: Mapping[str, Sequence[Joining]],
+        observations: Sequence[Observation] = (),
+        *,
+        remember: bool = False,
+    ) -> dict[str, StoryState]:
         if self.faults:
             raise self.faults.pop(0)
-        return await super().snapshot(story_id)
+        return await super().write_batch(joins, observations, remember=remember)
 
 
 async def _flaky(services: Any, unique: str, faults: list[BaseException]) -> FlakyStore:
@@ -307,8 +313,7 @@ async def test_two_workers_on_the_same_evidence_send_each_alert_once(
               for c in clients]  # fmt: skip
     sinks = [RecordingSink(), RecordingSink()]
     workers = [
-        make_pipeline(stores[i], sinks[i], owner=f"worker-{i}", sleep=short_wait)
-        for i in range(2)
+        make_pipeline(stores[i], sinks[i], owner=f"worker-{i}", sleep=short_wait) for i in range(2)
     ]
     inputs = raid_articles(2)
     # Both workers get every article at once (a redelivery after a rebalance, worst case).

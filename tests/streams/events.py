@@ -23,6 +23,8 @@ class Raid:
     injured: str
     low: str  # what three outlets say was shot down
     high: str  # what the fourth says
+    # How the outlets tell a repeat raid on the city apart (empty the first time).
+    again: str = ""
 
 
 RAIDS = (
@@ -50,14 +52,14 @@ def _texts(raid: Raid) -> list[tuple[str, str]]:
             f"Drones hit {r.target} in {r.city} overnight",
             f"Russian drones struck {r.target} in {r.city} overnight, injuring {r.injured} "
             f"workers, regional governor {r.official} said on Monday.\n\n"
-            f"Ukrainian air defences shot down {r.low} drones over the {r.region} region, the "
-            f"Ukrainian air force said. Fire crews worked through the night.",
+            f"Ukrainian air defences shot down {r.low} drones over the {r.region} region"
+            f"{r.again}, the Ukrainian air force said. Fire crews worked through the night.",
         ),
         (
             f"{r.city} hit in overnight drone raid",
             f"A Russian drone raid on {r.city} overnight damaged {r.target} and left "
             f"{r.injured} people injured, Governor {r.official} said on Monday morning.\n\n"
-            f"{r.low.capitalize()} drones were shot down over the {r.region} region, "
+            f"{r.low.capitalize()} drones were shot down over the {r.region} region{r.again}, "
             f"according to the Ukrainian air force.",
         ),
         (
@@ -65,30 +67,33 @@ def _texts(raid: Raid) -> list[tuple[str, str]]:
             f"{r.injured.capitalize()} people were hurt when Russian drones attacked "
             f"{r.target} in {r.city} overnight, {r.official} said.\n\n"
             f"The Ukrainian air force said {r.low} drones were shot down over the {r.region} "
-            f"region.",
+            f"region{r.again}.",
         ),
         (
             f"{r.city} drone raid: air defences busy overnight",
-            f"Russia attacked {r.city} with drones overnight, hitting {r.target}, governor "
-            f"{r.official} said on Monday.\n\n"
-            f"{r.high} drones were shot down over the {r.region} region, the Ukrainian air "
-            f"force said.",
+            f"Russia attacked {r.city} with drones overnight{r.again}, hitting {r.target}, "
+            f"governor {r.official} said on Monday.\n\n"
+            f"{r.high} drones were shot down over the {r.region} region{r.again}, the Ukrainian "
+            f"air force said.",
         ),
     ]
 
 
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
 _INJURED = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 
 def _again(raid: Raid, rep: int) -> Raid:
-    """The same city hit again: other figures, so no paragraph repeats across stories (a
-    paragraph an outlet repeats in three stories is learned as site furniture)."""
+    """The same city hit again: other figures, and every outlet says which raid it is, so no
+    paragraph repeats across stories (a paragraph an outlet repeats in three articles over two
+    stories is learned as site furniture, and its digits do not tell it apart)."""
     if rep == 0:
         return raid
     low_words = raid.low.split()
     low = " ".join([*low_words[:-1], str(int(low_words[-1]) + 2 * rep)])
     injured = _INJURED[(_INJURED.index(raid.injured) + rep) % len(_INJURED)]
-    return replace(raid, low=low, injured=injured)
+    again = f", the {_ORDINALS[rep]} raid on the city this spring"
+    return replace(raid, low=low, injured=injured, again=again)
 
 
 def raid_articles(count: int = len(RAIDS)) -> list[bytes]:

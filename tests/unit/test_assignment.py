@@ -18,8 +18,10 @@ import pytest
 
 from detectors.assignment import (
     Assignment,
+    CardRead,
     IndexRead,
     Pending,
+    Plan,
     Postings,
     StoryRead,
     _Overlay,
@@ -27,8 +29,11 @@ from detectors.assignment import (
     index_tokens,
     needed_stories,
     plan_assignments,
+    recall_floor,
 )
 from detectors.matching import StoryMatcher, TermStats
+from detectors.memory import LongMemory
+from detectors.memory import card as memory_card
 from detectors.story import Member, StoryProfile, new_story_id
 
 WINDOW = timedelta(days=7)
@@ -69,10 +74,32 @@ class Model:
         return StoryProfile(story_id, tuple(members.values())) if members else None
 
 
+def _look(model: Model, member: Member, postings: int) -> tuple[TermStats, list[StoryProfile]]:
+    """What StoryStore.candidates returns for the article, on the model."""
+    floor = candidate_floor(member, WINDOW)
+    tokens = index_tokens(member)
+    stats = TermStats(
+        stories=sum(1 for v in model.stories.values() if v >= floor),
+        df={t: model.zcount(t, floor) for t in tokens},
+    )
+    hits: dict[str, float] = {}
+    for token in tokens:
+        weight = stats.weight(token)
+        for sid, _ in model.zrev(token, floor, postings):
+            hits[sid] = hits.get(sid, 0.0) + weight
+    ranked_ids = sorted(hits, key=lambda s: (-hits[s], s))[:MAX_CANDIDATES]
+    return stats, [p for s in ranked_ids if (p := model.profile(s)) is not None]
+
+
 def one_at_a_time(
-    model: Model, members: Sequence[Member], matcher: StoryMatcher, postings: int
+    model: Model,
+    members: Sequence[Member],
+    matcher: StoryMatcher,
+    postings: int,
+    merges: dict[str, tuple[str, ...]] | None = None,
 ) -> dict[str, str]:
-    """The worker's path for one article, repeated (no merges: the streams avoid them)."""
+    """The worker's path for one article (workers.pipeline.assign_story), repeated. Merges
+    it would make are recorded in `merges`, not made (the streams rarely call for one)."""
     out: dict[str, str] = {}
     for member in members:
         held = model.articles.get(member.article_id)
@@ -80,19 +107,7 @@ def one_at_a_time(
             model.add(held, member)
             out[member.article_id] = held
             continue
-        floor = candidate_floor(member, WINDOW)
-        tokens = index_tokens(member)
-        stats = TermStats(
-            stories=sum(1 for v in model.stories.values() if v >= floor),
-            df={t: model.zcount(t, floor) for t in tokens},
-        )
-        hits: dict[str, float] = {}
-        for token in tokens:
-            weight = stats.weight(token)
-            for sid, _ in model.zrev(token, floor, postings):
-                hits[sid] = hits.get(sid, 0.0) + weight
-        ranked_ids = sorted(hits, key=lambda s: (-hits[s], s))[:MAX_CANDIDATES]
-        profiles = [p for s in ranked_ids if (p := model.profile(s)) is not None]
+        stats, profiles = _look(model, member, postings)
         ranked = matcher.rank(member, profiles, stats)
         chosen, score = ranked[0] if ranked else (None, 0.0)
         if score < matcher.threshold:
@@ -101,6 +116,18 @@ def one_at_a_time(
         model.articles[member.article_id] = story_id
         model.add(story_id, member)
         out[member.article_id] = story_id
+        if chosen is not None:
+            others = tuple(matcher.also_same(ranked, chosen))
+        else:
+            # The second look, once the new story is indexed.
+            seen = {p.story_id for p in profiles} | {story_id}
+            stats, fresh = _look(model, member, postings)
+            fresh = [p for p in fresh if p.story_id not in seen]
+            others = tuple(
+                s for s, v in matcher.rank(member, fresh, stats) if v >= matcher.threshold
+            )
+        if others and merges is not None:
+            merges[member.article_id] = others
     return out
 
 
@@ -131,18 +158,25 @@ def read(model: Model, pending: Sequence[Pending], postings: int) -> IndexRead:
 
 
 def batched(
-    model: Model, members: Sequence[Member], matcher: StoryMatcher, postings: int, size: int
+    model: Model,
+    members: Sequence[Member],
+    matcher: StoryMatcher,
+    postings: int,
+    size: int,
+    merges: dict[str, tuple[str, ...]] | None = None,
 ) -> tuple[dict[str, str], int]:
     out: dict[str, str] = {}
     rounds = 0
     for start in range(0, len(members), size):
         todo = [Pending(m, model.articles.get(m.article_id)) for m in members[start : start + size]]
+        extra: set[str] = set()
         while todo:
             rounds += 1
             index = read(model, todo, postings)
             wanted = needed_stories(
                 todo, index, window=WINDOW, max_candidates=MAX_CANDIDATES, postings=postings
             )
+            wanted |= extra
             stories = {
                 s: StoryRead(s, None, tuple(model.members.get(s, {}).values())) for s in wanted
             }
@@ -151,11 +185,14 @@ def batched(
                 todo, index, stories, matcher,
                 window=WINDOW, max_candidates=MAX_CANDIDATES, postings=postings,
             )  # fmt: skip
-            assert plan.assignments or not todo, plan.stopped
+            assert plan.assignments or plan.wanted - extra, plan.stopped
+            extra |= plan.wanted
             for assignment in plan.assignments:
                 member = next(m for m in members if m.article_id == assignment.article_id)
                 _write(model, assignment, member)
                 out[assignment.article_id] = assignment.story_id
+                if assignment.merge and merges is not None:
+                    merges[assignment.article_id] = tuple(s for s, _ in assignment.merge)
             todo = [
                 Pending(p.member, model.articles.get(p.member.article_id)) for p in plan.deferred
             ]
@@ -214,9 +251,12 @@ def test_batches_place_every_article_where_one_at_a_time_does(
 ) -> None:
     members = stream(seed, 80, disorder=disorder)
     matcher = StoryMatcher(threshold=0.5)
-    expected = one_at_a_time(Model(), members, matcher, postings)
-    got, rounds = batched(Model(), members, matcher, postings, size)
+    expected_merges: dict[str, tuple[str, ...]] = {}
+    got_merges: dict[str, tuple[str, ...]] = {}
+    expected = one_at_a_time(Model(), members, matcher, postings, expected_merges)
+    got, rounds = batched(Model(), members, matcher, postings, size, got_merges)
     assert got == expected
+    assert got_merges == expected_merges
     # Some of these streams do join stories across articles, so the overlay is exercised.
     assert len(set(expected.values())) < len(expected)
     assert rounds >= -(-len(members) // size)
@@ -315,3 +355,75 @@ def test_the_overlay_sees_the_index_as_the_store_would_after_each_article(
         overlay.add(story_id, member)
     if postings < 40:
         assert truncated  # the approximated path is exercised
+
+
+# -- the long memory in a batch -------------------------------------------------------------------
+_KEYS = frozenset({"person:ines-varga", "addr:1200-quarry-rd", "street:quarry-rd"})
+
+
+def _keyed(aid: str, days: int, terms: set[str], keys: frozenset[str] = _KEYS) -> Member:
+    return Member(aid, f"{aid}.example", T0 + timedelta(days=days), aid,
+                  terms=frozenset(terms), keys=keys)  # fmt: skip
+
+
+def _memory_read(members: Sequence[Member], remembered: dict[str, Member]) -> IndexRead:
+    """The memory index as the store reads it for `members`: each remembered story listed
+    under its member's keys, scored by event time."""
+    horizon = LongMemory().horizon
+    memory: dict[str, Postings] = {}
+    for member in members:
+        floor = recall_floor(member, horizon)
+        for key in member.keys:
+            entries = sorted(
+                ((sid, m.published_at.timestamp()) for sid, m in remembered.items()
+                 if key in m.keys), key=lambda e: (e[1], e[0]), reverse=True,
+            )  # fmt: skip
+            read = memory.setdefault(key, Postings(entries, True, floor, {}))
+            read.counts[floor] = sum(1 for _, ts in entries if ts >= floor)
+    return IndexRead(stories={}, story_scores={}, tokens={}, memory=memory)
+
+
+def _plan(
+    members: Sequence[Member],
+    stories: dict[str, StoryRead],
+    remembered: dict[str, Member],
+    cards: dict[str, CardRead],
+) -> Plan:
+    return plan_assignments(
+        [Pending(m) for m in members], _memory_read(members, remembered), stories,
+        StoryMatcher(), window=WINDOW, max_candidates=MAX_CANDIDATES, postings=40,
+        memory=LongMemory(), cards=cards,
+    )  # fmt: skip
+
+
+def test_a_follow_up_of_a_story_not_read_asks_for_it_then_joins_it() -> None:
+    old = _keyed("fire", 0, {"blaze", "warehouse"})
+    later = _keyed("trial", 40, {"sentenced", "arson"})
+    remembered = {"st-fire": old}
+    # The card not read: the plan asks for it.
+    first = _plan([later], {}, remembered, {})
+    assert first.assignments == [] and first.wanted_cards == {"st-fire"}
+    # The card read, but not the story: joining it needs its members.
+    cards = {"st-fire": CardRead(False, (memory_card(old),))}
+    second = _plan([later], {}, remembered, cards)
+    assert second.assignments == [] and second.wanted == {"st-fire"}
+    read = {"st-fire": StoryRead("st-fire", None, (old,))}
+    (joined,) = _plan([later], read, remembered, cards).assignments
+    assert (joined.story_id, joined.new) == ("st-fire", False)
+    # Merged away since: recall skips it, and the article starts its own story.
+    gone = {"st-fire": CardRead(True, (memory_card(old),))}
+    (alone,) = _plan([later], read, remembered, gone).assignments
+    assert alone.new and alone.story_id != "st-fire"
+
+
+def test_a_follow_up_of_a_story_the_batch_started_joins_it_in_the_same_plan() -> None:
+    # The first starts a story and remembers its keys; the second, weeks later in other
+    # words, recalls it through what the first wrote, as it would one at a time.
+    first = _keyed("rally", 0, {"march", "crowd"})
+    second = _keyed("verdict", 45, {"jury", "acquitted"})
+    stranger = _keyed("regatta", 46, {"sailing"}, frozenset({"person:ines-varga", "venue:x"}))
+    plan = _plan([first, second, stranger], {}, {}, {})
+    rally, verdict, regatta = plan.assignments
+    assert plan.deferred == []
+    assert rally.new and verdict.story_id == rally.story_id and not verdict.new
+    assert regatta.new and regatta.story_id != rally.story_id  # one shared key is not enough
