@@ -32,21 +32,16 @@ T = TypeVar("T")
 # All keys of one story share the hash tag {story_id}, so each script touches one slot and runs
 # unchanged on Redis Cluster. Adding is idempotent per article id (a member already present is a
 # no-op) and refused once the story was merged away: the caller follows the redirect it returns.
-_ADD_MEMBERS = """
-local members, claims, meta, redirect = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local target = redis.call('GET', redirect)
-if target then
-  return {'redirect', target}
-end
-local ttl, n_members = tonumber(ARGV[1]), tonumber(ARGV[2])
-local added = 0
+# The adding loop both update scripts share: ARGV from 3 on holds, per article, its id, member
+# JSON, event time, claim count and claims; it appends each id it adds to `added`.
+_ADD_LOOP = """
 local i = 3
 for _ = 1, n_members do
   local article_id, member_json, event_ts = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local n_claims = tonumber(ARGV[i + 3])
   i = i + 4
   if redis.call('HSETNX', members, article_id, member_json) == 1 then
-    added = added + 1
+    added[#added + 1] = article_id
     for _ = 1, n_claims do
       redis.call('HSET', claims, ARGV[i], ARGV[i + 1])
       i = i + 2
@@ -66,8 +61,22 @@ end
 redis.call('EXPIRE', members, ttl)
 redis.call('EXPIRE', claims, ttl)
 redis.call('EXPIRE', meta, ttl)
-return {'added', tostring(added)}
 """
+
+_ADD_MEMBERS = (
+    """
+local members, claims, meta, redirect = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local target = redis.call('GET', redirect)
+if target then
+  return {'redirect', target}
+end
+local ttl, n_members = tonumber(ARGV[1]), tonumber(ARGV[2])
+local added = {}
+"""
+    + _ADD_LOOP
+    + """return {'added', tostring(#added)}
+"""
+)
 
 # Marks a story as merged into another and hands back everything it held, in one step on its
 # slot: after this no article can join it (the add script sees the redirect), so the copy the
@@ -138,7 +147,8 @@ return n
 # the latest alert per topic and the alert ledger (so findings already sent cost nothing).
 # Replies {'redirect', target} or {'added', {article ids added}, members, claims, latest,
 # ledger}.
-_ADD_AND_READ = """
+_ADD_AND_READ = (
+    """
 local members, claims, meta, redirect = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local latest, ledger = KEYS[5], KEYS[6]
 local target = redis.call('GET', redirect)
@@ -147,35 +157,12 @@ if target then
 end
 local ttl, n_members = tonumber(ARGV[1]), tonumber(ARGV[2])
 local added = {}
-local i = 3
-for _ = 1, n_members do
-  local article_id, member_json, event_ts = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local n_claims = tonumber(ARGV[i + 3])
-  i = i + 4
-  if redis.call('HSETNX', members, article_id, member_json) == 1 then
-    added[#added + 1] = article_id
-    for _ = 1, n_claims do
-      redis.call('HSET', claims, ARGV[i], ARGV[i + 1])
-      i = i + 2
-    end
-    local last = tonumber(redis.call('HGET', meta, 'last_event_ts') or '-1e18')
-    if tonumber(event_ts) > last then
-      redis.call('HSET', meta, 'last_event_ts', event_ts)
-    end
-    local first = tonumber(redis.call('HGET', meta, 'created_event_ts') or '1e18')
-    if tonumber(event_ts) < first then
-      redis.call('HSET', meta, 'created_event_ts', event_ts)
-    end
-  else
-    i = i + 2 * n_claims
-  end
-end
-redis.call('EXPIRE', members, ttl)
-redis.call('EXPIRE', claims, ttl)
-redis.call('EXPIRE', meta, ttl)
-return {'added', added, redis.call('HVALS', members), redis.call('HVALS', claims),
+"""
+    + _ADD_LOOP
+    + """return {'added', added, redis.call('HVALS', members), redis.call('HVALS', claims),
         redis.call('HGETALL', latest), redis.call('HGETALL', ledger)}
 """
+)
 
 # _CLAIM_ALERT for several evidence keys of one story in one call: ARGV is owner, lease, ttl,
 # then (field, alert id) pairs; the reply is (action, value) per pair, in order.
