@@ -570,7 +570,10 @@ class StoryStore:
         self._claim_alert = client.register_script(_CLAIM_ALERT)
         self._adopt_alerts = client.register_script(_ADOPT_ALERTS)
         self._furniture_max = 2_000
-        self._furniture_cache: dict[str, tuple[float, frozenset[str], dict[str, str]]] = {}
+        # Per source: (expiry, known fingerprints, fingerprints each article tipped into them).
+        self._furniture_cache: dict[
+            str, tuple[float, frozenset[str], dict[str, frozenset[str]]]
+        ] = {}
 
     @property
     def memory_postings(self) -> int:
@@ -1320,11 +1323,14 @@ class StoryStore:
 
     def _cache_furniture(
         self, source: str, members: Iterable[Any], tips: Mapping[Any, Any], now: float
-    ) -> tuple[float, frozenset[str], dict[str, str]]:
+    ) -> tuple[float, frozenset[str], dict[str, frozenset[str]]]:
+        by_article: dict[str, set[str]] = {}
+        for fp, article in tips.items():
+            by_article.setdefault(_s(article), set()).add(_s(fp))
         cached = (
             now + _FURNITURE_CACHE_S,
             frozenset(_s(m) for m in members),
-            {_s(k): _s(v) for k, v in tips.items()},
+            {article: frozenset(fps) for article, fps in by_article.items()},
         )
         if len(self._furniture_cache) >= 5_000:
             self._furniture_cache.pop(next(iter(self._furniture_cache)))
@@ -1444,14 +1450,13 @@ class StoryStore:
 
 
 def _without_tipped(
-    cached: tuple[float, frozenset[str], dict[str, str]], article_id: str | None
+    cached: tuple[float, frozenset[str], dict[str, frozenset[str]]], article_id: str | None
 ) -> frozenset[str]:
     """A source's known furniture without the paragraphs `article_id` itself made furniture:
     redelivered, the article reads as it did the first time."""
     _, known, tipped = cached
-    if article_id is None or article_id not in tipped.values():
-        return known
-    return frozenset(fp for fp in known if tipped.get(fp) != article_id)
+    own = tipped.get(article_id) if article_id is not None else None
+    return known - own if own else known
 
 
 def _s(value: bytes | str) -> str:
